@@ -1,0 +1,25 @@
+// Two projects so a run can pick fast unit tests or the ones that need the real broker and ClickHouse.
+// Integration tests are `*.int.test.ts`; globalSetup starts local Kafka + embedded ClickHouse unless
+// KAFKA_BROKERS / CLICKHOUSE_URL point at running ones.
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+const common = {
+  transform,
+  testEnvironment: 'node',
+  roots: ['<rootDir>/services', '<rootDir>/packages', '<rootDir>/infra'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['**/src/**/*.test.ts', '!**/src/**/*.int.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['**/src/**/*.int.test.ts'],
+      globalSetup: '<rootDir>/infra/local-stack/src/jest.global-setup.ts',
+      globalTeardown: '<rootDir>/infra/local-stack/src/jest.global-teardown.ts',
+      testTimeout: 120_000,
+    },
+  ],
+};
