@@ -1,0 +1,64 @@
+import { createAvroCodec, type AvroCodec } from './avro-codec';
+import type { CleanEvent, DeadLetter, FeatureVector, Model, Prediction, RawEvent } from './generated/types';
+
+// Every topic the pipeline uses, defined once with its value schema. Keys are UTF-8 user keys
+// (userId, else anonymousId) so one user's events stay ordered on one partition; models are keyed by model name.
+export const TOPIC_DEFAULTS = {
+  rawEvents: { name: 'events.raw', schemaFile: 'raw-event.avsc', compacted: false },
+  cleanEvents: { name: 'events.clean', schemaFile: 'clean-event.avsc', compacted: false },
+  deadLetters: { name: 'events.dlq', schemaFile: 'dead-letter.avsc', compacted: false },
+  features: { name: 'features', schemaFile: 'feature-vector.avsc', compacted: false },
+  models: { name: 'models', schemaFile: 'model.avsc', compacted: true },
+  predictions: { name: 'predictions', schemaFile: 'prediction.avsc', compacted: false },
+} as const;
+
+export type TopicId = keyof typeof TOPIC_DEFAULTS;
+
+interface TopicValues {
+  rawEvents: RawEvent;
+  cleanEvents: CleanEvent;
+  deadLetters: DeadLetter;
+  features: FeatureVector;
+  models: Model;
+  predictions: Prediction;
+}
+
+export interface Topic<T> {
+  id: TopicId;
+  name: string;
+  compacted: boolean;
+  codec: AvroCodec<T>;
+}
+
+export type Topics = { [K in TopicId]: Topic<TopicValues[K]> };
+
+const codecs = new Map<TopicId, AvroCodec<unknown>>();
+function codecFor<K extends TopicId>(id: K): AvroCodec<TopicValues[K]> {
+  let codec = codecs.get(id);
+  if (!codec) {
+    codec = createAvroCodec<unknown>(TOPIC_DEFAULTS[id].schemaFile);
+    codecs.set(id, codec);
+  }
+  return codec as AvroCodec<TopicValues[K]>;
+}
+
+/**
+ * The topic set, with every name prefixed by `prefix` (TOPIC_PREFIX): tests get their own topics this way,
+ * and so can several pipelines sharing one cluster.
+ */
+export function topicsFor(prefix = ''): Topics {
+  const build = <K extends TopicId>(id: K): Topic<TopicValues[K]> => ({
+    id,
+    name: `${prefix}${TOPIC_DEFAULTS[id].name}`,
+    compacted: TOPIC_DEFAULTS[id].compacted,
+    codec: codecFor(id),
+  });
+  return {
+    rawEvents: build('rawEvents'),
+    cleanEvents: build('cleanEvents'),
+    deadLetters: build('deadLetters'),
+    features: build('features'),
+    models: build('models'),
+    predictions: build('predictions'),
+  };
+}
