@@ -1,0 +1,45 @@
+import { Kafka, logLevel, type Consumer, type Producer, type Admin, type LogEntry } from 'kafkajs';
+import type { Logger } from '@telltale/runtime';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  /** Connection timeout per broker. @default 3000 */
+  connectionTimeoutMs?: number;
+}
+
+/** Our handle on a cluster. Services never see kafkajs types, so another client can replace it here alone. */
+export interface KafkaClient {
+  readonly clientId: string;
+  /** @internal for this package */
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafkaClient(settings: KafkaSettings, logger: Logger): KafkaClient {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  const kafka = new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs ?? 3000,
+    // kafkajs INFO is chatty (every join/leave); keep WARN+ unless the service logs at debug.
+    logLevel: kafkaLogger.isLevelEnabled('debug') ? logLevel.DEBUG : logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...extra } = log;
+        kafkaLogger[LEVELS[level] ?? 'info'](extra, message);
+      },
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+  });
+  return { clientId: settings.clientId, kafka, logger };
+}
+
+export type { Consumer, Producer, Admin };

@@ -1,0 +1,53 @@
+import type { Topic } from '@telltale/contracts';
+import type { KafkaClient } from './kafka-client';
+
+export interface TopicLayout {
+  /** @default 3 */
+  partitions?: number;
+  /** @default 1 (single-node local broker) */
+  replicationFactor?: number;
+}
+
+/**
+ * Creates the topics that do not exist yet (compacted ones with cleanup.policy=compact) and waits for their
+ * leaders. Existing topics are left as they are: this never deletes or reconfigures.
+ */
+export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unknown>>, layout: TopicLayout = {}): Promise<void> {
+  const admin = client.kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: layout.partitions ?? 3,
+        replicationFactor: layout.replicationFactor ?? 1,
+        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
+    });
+    client.logger.info({ topics: missing.map((t) => t.name) }, 'created topics');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sum of (high watermark - committed offset) over a group's partitions of a topic: how far it is behind. */
+export async function consumerLag(client: KafkaClient, groupId: string, topic: string): Promise<number> {
+  const admin = client.kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const committedByPartition = new Map(
+      (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]),
+    );
+    return ends.reduce((lag, p) => lag + Number(BigInt(p.high) - (committedByPartition.get(p.partition) ?? 0n)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
+import { AvroCodecError, type Topic } from '@telltale/contracts';
+import type { KafkaClient } from './kafka-client';
+
+export interface TopicFollower {
+  /** Resolves once every record that existed when following began has been handed to onRecord. */
+  caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads a topic from the beginning and keeps following it, committing nothing: for small compacted topics
+ * (models) that every instance needs whole. Undecodable records are logged and skipped: there is no consumer
+ * group position to hold back, and a bad model must not stop scoring with the good ones.
+ */
+export async function followTopic<T>(
+  client: KafkaClient,
+  topic: Topic<T>,
+  onRecord: (value: T, key: string | null) => void,
+  opts: { groupIdPrefix: string },
+): Promise<TopicFollower> {
+  const admin = client.kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
+  // Partitions with records, and the offset of their last record at start.
+  const waiting = new Map(
+    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]),
+  );
+
+  let markCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  if (waiting.size === 0) markCaughtUp();
+
+  // A group of its own per process: each instance must see every record.
+  const consumer: Consumer = client.kafka.consumer({ groupId: `${opts.groupIdPrefix}-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topic.name, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ partition, message }) => {
+      const key = message.key ? message.key.toString('utf8') : null;
+      if (message.value) {
+        try {
+          onRecord(topic.codec.decode(message.value), key);
+        } catch (err) {
+          if (!(err instanceof AvroCodecError)) throw err;
+          client.logger.error({ topic: topic.name, partition, offset: message.offset, reason: err.message }, 'skipped undecodable record');
+        }
+      }
+      const target = waiting.get(partition);
+      if (target !== undefined && BigInt(message.offset) >= target) {
+        waiting.delete(partition);
+        if (waiting.size === 0) markCaughtUp();
+      }
+    },
+  });
+  return { caughtUp, stop: () => consumer.disconnect() };
+}

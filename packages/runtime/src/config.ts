@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** A configuration problem found at start-up; the message names every offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds a service's typed config from env. Each key of `shape` is the environment variable's name;
+ * unknown variables are ignored, bad values fail fast with the variable, the value and the reason.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<S>> {
+  // NOTE: empty strings count as unset, so `FOO= cmd` falls back to the default instead of failing as a number.
+  const present = Object.fromEntries(
+    Object.keys(shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = z.object(shape).safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const value = present[name];
+        return `${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+/** Field helpers: env values are strings; these coerce and check them. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
+  number: (fallback: number) => z.coerce.number().finite().default(fallback),
+  string: (fallback: string) => z.string().min(1).default(fallback),
+  optionalString: () => z.string().min(1).optional(),
+  url: (fallback: string) => z.string().url().default(fallback),
+  /** Comma-separated host:port list. */
+  brokers: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d+$/.test(b)), 'expected host:port[,host:port…]'),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  boolean: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+};
+
+/** Variables every service reads. */
+export const commonEnv = {
+  /** Comma-separated bootstrap brokers. @default 127.0.0.1:9092 */
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  /** Prepended to every topic name (several pipelines on one cluster, or tests). @default '' */
+  TOPIC_PREFIX: z.string().default(''),
+  /** pino level. @default info */
+  LOG_LEVEL: env.logLevel(),
+};

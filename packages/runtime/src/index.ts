@@ -1,0 +1,6 @@
+export { loadConfig, ConfigError, env, commonEnv } from './config';
+export { createLogger, type Logger } from './logger';
+export { createMetricsRegistry, Counter, Gauge, Histogram, Registry } from './metrics';
+export { startAdminServer, handleAdminRequest, type AdminServer, type HealthCheck } from './admin-server';
+export { ServiceLifecycle, runMain } from './lifecycle';
+export { withRetry, isRetriable, type RetryOptions } from './retry';
