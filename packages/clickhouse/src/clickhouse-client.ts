@@ -1,0 +1,60 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { env } from '@telltale/runtime';
+
+export type { ClickHouseClient };
+
+/** Variables every ClickHouse user reads. */
+export const clickhouseEnv = {
+  /** HTTP endpoint of ClickHouse (or of the embedded chDB server). @default http://127.0.0.1:8123 */
+  CLICKHOUSE_URL: env.url('http://127.0.0.1:8123'),
+  /** @default default */
+  CLICKHOUSE_USER: env.string('default'),
+  /** @default '' */
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  /** Database holding Telltale's tables; created by the migrations. @default telltale */
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier').default('telltale'),
+};
+
+export interface ClickHouseSettings {
+  url: string;
+  user: string;
+  password: string;
+  database: string;
+  /** @default 30000 */
+  requestTimeoutMs?: number;
+}
+
+export function settingsFromEnv(config: {
+  CLICKHOUSE_URL: string;
+  CLICKHOUSE_USER: string;
+  CLICKHOUSE_PASSWORD: string;
+  CLICKHOUSE_DATABASE: string;
+}): ClickHouseSettings {
+  return {
+    url: config.CLICKHOUSE_URL,
+    user: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+  };
+}
+
+export function createClickHouseClient(settings: ClickHouseSettings, database = settings.database): ClickHouseClient {
+  return createClient({
+    url: settings.url,
+    username: settings.user,
+    password: settings.password,
+    database,
+    request_timeout: settings.requestTimeoutMs ?? 30_000,
+    clickhouse_settings: {
+      // Inserts return only once the data is written, so an offset commit after insert() means durable rows.
+      wait_end_of_query: 1,
+      date_time_input_format: 'best_effort',
+    },
+  });
+}
+
+/** ClickHouse DateTime64 text in UTC for JSONEachRow inserts: 2024-05-01 12:00:00.123 */
+export function toClickHouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
