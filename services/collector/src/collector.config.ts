@@ -1,0 +1,23 @@
+import { commonEnv, env, loadConfig } from '@telltale/runtime';
+
+export const collectorEnv = {
+  ...commonEnv,
+  /** HTTP port for /v1/batch, /healthz and /metrics. @default 8080 */
+  PORT: env.port(8080),
+  /** @default 0.0.0.0 */
+  HOST: env.string('0.0.0.0'),
+  /** Largest accepted request body, bytes (Segment's batch limit is 500 KB). @default 524288 */
+  COLLECTOR_MAX_BODY_BYTES: env.int(512 * 1024, 1024),
+  /** Most events in one batch. @default 500 */
+  COLLECTOR_MAX_BATCH_EVENTS: env.int(500, 1),
+  /** How long the producer holds records so concurrent requests share a produce request. @default 5 */
+  COLLECTOR_LINGER_MS: env.int(5),
+  /** Keep context.ip as sent by the client; off by default so no IP address is stored. @default false */
+  COLLECTOR_KEEP_IP: env.boolean(false),
+};
+
+export type CollectorConfig = ReturnType<typeof loadCollectorConfig>;
+
+export function loadCollectorConfig(vars: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(collectorEnv, vars);
+}

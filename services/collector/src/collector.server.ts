@@ -1,0 +1,152 @@
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Topics } from '@telltale/contracts';
+import type { AvroProducer, DeadLetterPublisher } from '@telltale/kafka';
+import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
+import { batchEnvelope, userKeyOf, validateEvents, type EventRejection } from './segment-event';
+
+export interface CollectorDeps {
+  producer: AvroProducer;
+  deadLetters: DeadLetterPublisher;
+  topics: Topics;
+  logger: Logger;
+  registry: Registry;
+  health: Record<string, HealthCheck>;
+  maxBodyBytes: number;
+  maxBatchEvents: number;
+  keepIp: boolean;
+}
+
+/** The error body every 4xx/5xx carries: which field, and why. */
+interface ErrorBody {
+  error: string;
+  field?: string | null;
+  reason: string;
+  accepted?: number;
+  rejected?: EventRejection[];
+}
+
+export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
+  const accepted = new Counter({
+    name: 'telltale_collector_events_accepted_total',
+    help: 'Events acknowledged by Kafka',
+    registers: [deps.registry],
+  });
+  const rejected = new Counter({
+    name: 'telltale_collector_events_rejected_total',
+    help: 'Events refused, by reason class',
+    labelNames: ['reason'],
+    registers: [deps.registry],
+  });
+  const requestSeconds = new Histogram({
+    name: 'telltale_collector_request_duration_seconds',
+    help: 'Time from request to answer, including the broker acknowledgement',
+    labelNames: ['status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [deps.registry],
+  });
+
+  const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) deps.logger.error({ err }, 'unhandled collector error');
+    const body: ErrorBody =
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError
+        ? { error: 'invalid JSON', field: null, reason: err.message }
+        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+          ? { error: 'body too large', field: null, reason: `request body exceeds ${deps.maxBodyBytes} bytes` }
+          : { error: status === 500 ? 'internal error' : 'bad request', field: null, reason: err.message };
+    if (status < 500) rejected.inc({ reason: body.error === 'invalid JSON' ? 'invalid_json' : 'bad_request' });
+    void reply.code(status).send(body);
+  });
+
+  app.addHook('onResponse', async (_req, reply) => {
+    requestSeconds.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', (req, reply) => {
+    reply.hijack();
+    handleAdminRequest(req.raw, reply.raw, deps.registry, deps.health);
+  });
+  app.get('/metrics', (req, reply) => {
+    reply.hijack();
+    handleAdminRequest(req.raw, reply.raw, deps.registry, deps.health);
+  });
+
+  async function ingest(items: unknown[], envelope: { sentAt?: number; context?: Record<string, unknown> }, reply: FastifyReply) {
+    if (items.length > deps.maxBatchEvents) {
+      rejected.inc({ reason: 'batch_too_large' }, items.length);
+      return reply.code(400).send({
+        error: 'batch too large',
+        field: 'batch',
+        reason: `at most ${deps.maxBatchEvents} events per batch, got ${items.length}`,
+      } satisfies ErrorBody);
+    }
+    const receivedAt = Date.now();
+    const batch = validateEvents(items, {
+      receivedAt,
+      keepIp: deps.keepIp,
+      batchSentAt: envelope.sentAt,
+      batchContext: envelope.context,
+    });
+    try {
+      await Promise.all([
+        deps.producer.send(
+          deps.topics.rawEvents,
+          batch.events.map((e) => ({ key: userKeyOf(e), value: e })),
+        ),
+        // Refused events are also kept, with the reason, for whoever operates the pipeline.
+        batch.rejected.length === 0
+          ? Promise.resolve()
+          : deps.deadLetters.publish(
+              batch.rejected.map((r) => ({
+                reason: r.reason,
+                field: r.field,
+                payload: Buffer.from(JSON.stringify(items[r.index]) ?? 'null'),
+              })),
+            ),
+      ]);
+    } catch (err) {
+      deps.logger.error({ err, events: batch.events.length }, 'broker did not acknowledge; client should retry');
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send({ error: 'unavailable', field: null, reason: 'event log unavailable, retry with the same messageIds' } satisfies ErrorBody);
+    }
+    accepted.inc(batch.events.length);
+    if (batch.rejected.length > 0) {
+      rejected.inc({ reason: 'invalid_event' }, batch.rejected.length);
+      const first = batch.rejected[0]!;
+      return reply.code(400).send({
+        error: 'invalid events',
+        field: `batch[${first.index}].${first.field}`,
+        reason: first.reason,
+        accepted: batch.events.length,
+        rejected: batch.rejected,
+      } satisfies ErrorBody);
+    }
+    return reply.code(200).send({ success: true, accepted: batch.events.length });
+  }
+
+  app.post('/v1/batch', async (req, reply) => {
+    const envelope = batchEnvelope.safeParse(req.body);
+    if (!envelope.success) {
+      const issue = envelope.error.issues[0]!;
+      rejected.inc({ reason: 'bad_request' });
+      return reply.code(400).send({ error: 'bad request', field: issue.path.join('.') || '(body)', reason: issue.message } satisfies ErrorBody);
+    }
+    return ingest(envelope.data.batch, envelope.data, reply);
+  });
+
+  // Single-event endpoints of the Segment HTTP API: the path names the type.
+  for (const type of ['track', 'page', 'screen', 'identify'] as const) {
+    app.post(`/v1/${type}`, async (req, reply) => {
+      if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+        return reply.code(400).send({ error: 'bad request', field: '(body)', reason: 'expected a JSON object' } satisfies ErrorBody);
+      }
+      return ingest([{ ...(req.body as object), type }], {}, reply);
+    });
+  }
+
+  return app;
+}

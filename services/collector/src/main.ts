@@ -1,0 +1,41 @@
+import { topicsFor } from '@telltale/contracts';
+import { AvroProducer, DeadLetterPublisher, createKafkaClient, ensureTopics } from '@telltale/kafka';
+import { ServiceLifecycle, createLogger, createMetricsRegistry, runMain } from '@telltale/runtime';
+import { loadCollectorConfig } from './collector.config';
+import { buildCollectorServer } from './collector.server';
+
+runMain(async () => {
+  const config = loadCollectorConfig();
+  const logger = createLogger('collector', config.LOG_LEVEL);
+  const registry = createMetricsRegistry('collector');
+  const lifecycle = new ServiceLifecycle(logger);
+  lifecycle.installSignalHandlers();
+
+  const topics = topicsFor(config.TOPIC_PREFIX);
+  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-collector' }, logger);
+  await ensureTopics(kafka, Object.values(topics));
+  const producer = new AvroProducer(kafka, { lingerMs: config.COLLECTOR_LINGER_MS });
+  await producer.connect();
+
+  let accepting = true;
+  const app = buildCollectorServer({
+    producer,
+    deadLetters: new DeadLetterPublisher(producer, topics, 'collector'),
+    topics,
+    logger,
+    registry,
+    health: { accepting: () => (accepting ? { ok: true } : { ok: false, detail: 'shutting down' }) },
+    maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
+    maxBatchEvents: config.COLLECTOR_MAX_BATCH_EVENTS,
+    keepIp: config.COLLECTOR_KEEP_IP,
+  });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ port: config.PORT, topic: topics.rawEvents.name }, 'collector listening');
+
+  // Order: stop taking requests (in-flight ones finish and get their answer) → flush → disconnect.
+  lifecycle.onStop('http', async () => {
+    accepting = false;
+    await app.close();
+  });
+  lifecycle.onStop('producer', () => producer.disconnect());
+});

@@ -1,0 +1,76 @@
+import { validateEvents } from './segment-event';
+
+const receivedAt = Date.parse('2024-05-01T12:00:00.000Z');
+
+describe('validateEvents', () => {
+  it('turns Segment events into raw events, applying batch-level sentAt and context', () => {
+    const { events, rejected } = validateEvents(
+      [
+        {
+          type: 'track',
+          event: 'Product Added',
+          userId: 42,
+          messageId: 'm-1',
+          timestamp: '2024-05-01T11:59:59.000Z',
+          properties: { productId: 'p1', price: 9.5 },
+          context: { userAgent: 'UA', ip: '203.0.113.9' },
+        },
+        { type: 'page', name: 'Home', anonymousId: 'anon-1', context: { page: { path: '/' } } },
+      ],
+      { receivedAt, keepIp: false, batchSentAt: receivedAt - 100, batchContext: { library: { name: 'analytics.js' } } },
+    );
+    expect(rejected).toEqual([]);
+    expect(events[0]).toEqual({
+      messageId: 'm-1',
+      type: 'track',
+      event: 'Product Added',
+      userId: '42',
+      anonymousId: null,
+      timestamp: receivedAt - 1000,
+      sentAt: receivedAt - 100,
+      receivedAt,
+      properties: JSON.stringify({ productId: 'p1', price: 9.5 }),
+      context: JSON.stringify({ library: { name: 'analytics.js' }, userAgent: 'UA' }),
+      source: 'http',
+    });
+    expect(events[1]).toMatchObject({ type: 'page', event: 'Home', anonymousId: 'anon-1', timestamp: receivedAt });
+    expect(events[1]!.messageId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps the IP address only when configured to', () => {
+    const { events } = validateEvents([{ type: 'page', anonymousId: 'a', context: { ip: '203.0.113.9' } }], {
+      receivedAt,
+      keepIp: true,
+    });
+    expect(JSON.parse(events[0]!.context)).toEqual({ ip: '203.0.113.9' });
+  });
+
+  it('rejects each bad event with its index, field and reason, keeping the good ones', () => {
+    const { events, rejected } = validateEvents(
+      [
+        { type: 'track', event: 'Ok', userId: 'u' },
+        { type: 'track', userId: 'u', messageId: 'no-name' },
+        { type: 'track', event: 'X' },
+        { type: 'teleport', userId: 'u' },
+        { type: 'page', userId: 'u', timestamp: 'last tuesday' },
+        { type: 'page', userId: 'u', properties: 'not an object' },
+        'not even an object',
+      ],
+      { receivedAt, keepIp: false },
+    );
+    expect(events).toHaveLength(1);
+    expect(rejected).toEqual([
+      { index: 1, messageId: 'no-name', field: 'event', reason: 'required for track events' },
+      { index: 2, messageId: null, field: 'userId', reason: 'userId or anonymousId is required' },
+      { index: 3, messageId: null, field: 'type', reason: 'expected one of track, page, screen, identify' },
+      { index: 4, messageId: null, field: 'timestamp', reason: 'expected an ISO 8601 date-time or epoch milliseconds' },
+      { index: 5, messageId: null, field: 'properties', reason: 'Expected object, received string' },
+      { index: 6, messageId: null, field: '(event)', reason: 'Expected object, received string' },
+    ]);
+  });
+
+  it('merges identify traits into properties', () => {
+    const { events } = validateEvents([{ type: 'identify', userId: 'u', traits: { plan: 'pro' } }], { receivedAt, keepIp: false });
+    expect(JSON.parse(events[0]!.properties)).toEqual({ plan: 'pro' });
+  });
+});

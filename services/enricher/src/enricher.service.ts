@@ -1,0 +1,100 @@
+import { topicsFor, type CleanEvent, type FeatureVector, type RawEvent } from '@telltale/contracts';
+import {
+  AvroProducer,
+  BatchConsumer,
+  DeadLetterPublisher,
+  createKafkaClient,
+  ensureTopics,
+  type ConsumedRecord,
+  type Rejection,
+} from '@telltale/kafka';
+import { Counter, Gauge, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
+import type { EnricherConfig } from './enricher.config';
+import { EventEnricher } from './event-enricher';
+
+export interface RunningEnricher {
+  adminPort: number;
+  /** Finishes the batch in progress (outputs acknowledged, offsets committed), then disconnects. */
+  stop(): Promise<void>;
+}
+
+export async function startEnricher(config: EnricherConfig, logger: Logger, registry: Registry): Promise<RunningEnricher> {
+  const topics = topicsFor(config.TOPIC_PREFIX);
+  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-enricher' }, logger);
+  await ensureTopics(kafka, Object.values(topics));
+  const producer = new AvroProducer(kafka);
+  await producer.connect();
+  const deadLetters = new DeadLetterPublisher(producer, topics, 'enricher');
+
+  const enricher = new EventEnricher({
+    sessionTimeoutMs: config.ENRICHER_SESSION_TIMEOUT_S * 1000,
+    dedupeCapacity: config.ENRICHER_DEDUPE_CAPACITY,
+    maxUsers: config.ENRICHER_MAX_USERS,
+    maxFutureMs: config.ENRICHER_MAX_FUTURE_S * 1000,
+  });
+
+  const outcomes = new Counter({
+    name: 'telltale_enricher_events_total',
+    help: 'Raw events by outcome (enriched, duplicate, rejected)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const lagSeconds = new Gauge({
+    name: 'telltale_enricher_last_event_delay_seconds',
+    help: 'Collector receive time to enrichment, for the last event processed',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'telltale_enricher_tracked_users',
+    help: 'Users with session state in memory',
+    registers: [registry],
+    collect() {
+      this.set(enricher.trackedUsers);
+    },
+  });
+
+  async function handle(records: Array<ConsumedRecord<RawEvent>>): Promise<void> {
+    const clean: Array<{ key: string; value: CleanEvent }> = [];
+    const features: Array<{ key: string; value: FeatureVector }> = [];
+    const rejected: Rejection[] = [];
+    for (const record of records) {
+      const result = enricher.enrich(record.value);
+      outcomes.inc({ outcome: result.outcome });
+      if (result.outcome === 'enriched') {
+        clean.push({ key: result.clean.userKey, value: result.clean });
+        if (result.features) features.push({ key: result.features.userKey, value: result.features });
+        lagSeconds.set((result.clean.enrichedAt - result.clean.receivedAt) / 1000);
+      } else if (result.outcome === 'rejected') {
+        logger.warn(
+          { topic: record.topic, partition: record.partition, offset: record.offset, messageId: record.value.messageId, ...result.failure },
+          'event rejected',
+        );
+        rejected.push({ ...result.failure, payload: record.raw, key: record.key, source: record });
+      }
+    }
+    // The batch's offsets are committed after this resolves: every output must be acknowledged first.
+    await Promise.all([
+      producer.send(topics.cleanEvents, clean),
+      producer.send(topics.features, features),
+      rejected.length > 0 ? deadLetters.publish(rejected) : Promise.resolve(),
+    ]);
+  }
+
+  const consumer = new BatchConsumer(kafka, {
+    groupId: config.ENRICHER_GROUP_ID,
+    subscriptions: [{ topic: topics.rawEvents, handle }],
+    deadLetters,
+  });
+  await consumer.start();
+  const admin = await startAdminServer({ port: config.ADMIN_PORT, registry, checks: { consumer: () => consumer.health() } });
+  logger.info({ adminPort: admin.port, from: topics.rawEvents.name }, 'enricher running');
+
+  return {
+    adminPort: admin.port,
+    async stop() {
+      await consumer.stop();
+      await producer.disconnect();
+      await admin.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import type { EventKind, RawEvent } from '@telltale/contracts';
+
+/** Why a raw event cannot become a clean one; goes to the dead-letter topic. */
+export interface CleaningFailure {
+  field: string;
+  reason: string;
+}
+
+/** A raw event validated and normalised, before sessionisation. */
+export interface NormalisedEvent {
+  raw: RawEvent;
+  userKey: string;
+  event: string;
+  kind: EventKind;
+  eventTime: number;
+  properties: Record<string, unknown>;
+  context: Record<string, unknown>;
+  productId: string | null;
+  category: string | null;
+  price: number | null;
+  quantity: number | null;
+  revenue: number | null;
+  searchQuery: string | null;
+  pageUrl: string | null;
+  pagePath: string | null;
+  referrer: string | null;
+}
+
+// Event names of the Segment e-commerce spec and common variants, lower-cased, mapped to the behaviour they stand for.
+const KIND_BY_EVENT_NAME: Record<string, EventKind> = {
+  'product clicked': 'click',
+  'product viewed': 'click',
+  'element clicked': 'click',
+  click: 'click',
+  clicked: 'click',
+  'products searched': 'search',
+  'product searched': 'search',
+  search: 'search',
+  searched: 'search',
+  'product added': 'add_to_cart',
+  'add to cart': 'add_to_cart',
+  'added to cart': 'add_to_cart',
+  add_to_cart: 'add_to_cart',
+  'order completed': 'purchase',
+  'checkout completed': 'purchase',
+  purchase: 'purchase',
+  purchased: 'purchase',
+};
+
+export function kindOf(type: RawEvent['type'], event: string | null): EventKind {
+  if (type === 'page' || type === 'screen') return 'page_view';
+  if (type === 'identify') return 'identify';
+  return KIND_BY_EVENT_NAME[(event ?? '').trim().toLowerCase()] ?? 'other';
+}
+
+const EARLIEST_PLAUSIBLE = Date.parse('2000-01-01T00:00:00Z');
+
+function parseObject(text: string, field: string): Record<string, unknown> | CleaningFailure {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  return { field, reason: 'expected a JSON object' };
+}
+
+function str(value: unknown): string | null {
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+/** Numbers may arrive as strings ("9.99"); anything else that is present but not a finite number is an error. */
+function num(value: unknown, field: string): number | null | CleaningFailure {
+  if (value === undefined || value === null || value === '') return null;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return { field, reason: `expected a number, got ${JSON.stringify(value)}` };
+  if (n < 0) return { field, reason: 'must not be negative' };
+  return n;
+}
+
+const isFailure = (v: unknown): v is CleaningFailure =>
+  typeof v === 'object' && v !== null && 'reason' in v && 'field' in v && Object.keys(v).length === 2;
+
+/**
+ * Validates a raw event and pulls out the fields analytics and features need. Events that pass the collector can
+ * still fail here: other producers (log and API importers) write to events.raw too, and e-commerce events must carry
+ * what makes them useful (a purchase without revenue is incomplete).
+ */
+export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): NormalisedEvent | CleaningFailure {
+  const userKey = raw.userId ?? raw.anonymousId;
+  if (!userKey) return { field: 'userId', reason: 'userId or anonymousId is required' };
+  if (raw.type === 'track' && !raw.event) return { field: 'event', reason: 'required for track events' };
+
+  const properties = parseObject(raw.properties, 'properties');
+  if (isFailure(properties)) return properties;
+  const context = parseObject(raw.context, 'context');
+  if (isFailure(context)) return context;
+
+  // NOTE: device clocks drift. Like Segment, shift the client timestamp by (receivedAt - sentAt) when the client sent
+  // its own send time; then refuse to place events in the future.
+  let eventTime = raw.sentAt !== null ? raw.timestamp + (raw.receivedAt - raw.sentAt) : raw.timestamp;
+  if (eventTime > raw.receivedAt + opts.maxFutureMs) eventTime = raw.receivedAt;
+  if (eventTime < EARLIEST_PLAUSIBLE) return { field: 'timestamp', reason: 'before 2000-01-01: not a plausible event time' };
+
+  const kind = kindOf(raw.type, raw.event);
+  const price = num(properties.price, 'properties.price');
+  if (isFailure(price)) return price;
+  const quantityValue = num(properties.quantity, 'properties.quantity');
+  if (isFailure(quantityValue)) return quantityValue;
+  const revenue = num(properties.revenue ?? properties.total, 'properties.revenue');
+  if (isFailure(revenue)) return revenue;
+
+  const productId = str(properties.productId ?? properties.product_id ?? properties.sku);
+  const searchQuery = str(properties.query);
+  if (kind === 'add_to_cart' && productId === null) return { field: 'properties.productId', reason: 'required for add-to-cart events' };
+  if (kind === 'purchase' && revenue === null) return { field: 'properties.revenue', reason: 'required for purchase events' };
+  if (kind === 'search' && searchQuery === null) return { field: 'properties.query', reason: 'required for search events' };
+
+  const page = (typeof context.page === 'object' && context.page !== null ? context.page : {}) as Record<string, unknown>;
+  return {
+    raw,
+    userKey,
+    event: raw.event ?? raw.type,
+    kind,
+    eventTime,
+    properties,
+    context,
+    productId,
+    category: str(properties.category),
+    price,
+    quantity: quantityValue === null ? null : Math.round(quantityValue),
+    revenue,
+    searchQuery,
+    pageUrl: str(properties.url ?? page.url),
+    pagePath: str(properties.path ?? page.path),
+    referrer: str(properties.referrer ?? page.referrer),
+  };
+}
+
+export { isFailure };

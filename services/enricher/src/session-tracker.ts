@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { EventKind } from '@telltale/contracts';
+import { BoundedLru } from './bounded-lru';
+
+interface SessionState {
+  sessionId: string;
+  startedAt: number;
+  lastEventTime: number;
+  events: number;
+  pageViews: number;
+  clicks: number;
+  searches: number;
+  addToCarts: number;
+  cartValue: number;
+  purchased: boolean;
+}
+
+interface UserState {
+  session: SessionState;
+  /** Sessions of this user that ended before the current one (while remembered). */
+  priorSessions: number;
+  priorPurchases: number;
+}
+
+/** Names of the features every FeatureVector carries; the trainer and scorer align by these names. */
+export const FEATURE_NAMES = [
+  'session_events',
+  'session_page_views',
+  'session_clicks',
+  'session_searches',
+  'session_add_to_carts',
+  'session_cart_value',
+  'session_duration_s',
+  'seconds_since_prev_event',
+  'hour_sin',
+  'hour_cos',
+  'is_weekend',
+  'user_prior_sessions',
+  'user_prior_purchases',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+export interface SessionSnapshot {
+  sessionId: string;
+  features: Record<FeatureName, number>;
+}
+
+/**
+ * Assigns sessions and keeps per-session counters, one user at a time. A session ends after `timeoutMs` without events.
+ * Session ids are a hash of the user and the session's first event time, so replaying the same events after a
+ * restart yields the same ids.
+ */
+export class SessionTracker {
+  private readonly users: BoundedLru<string, UserState>;
+
+  constructor(
+    private readonly timeoutMs: number,
+    maxUsers: number,
+  ) {
+    this.users = new BoundedLru(maxUsers);
+  }
+
+  observe(userKey: string, kind: EventKind, eventTime: number, amounts: { price: number | null; quantity: number | null }): SessionSnapshot {
+    let user = this.users.get(userKey);
+    let previousEventTime: number | null = null;
+    if (!user || eventTime - user.session.lastEventTime > this.timeoutMs) {
+      const priorSessions = user ? user.priorSessions + 1 : 0;
+      const priorPurchases = user ? user.priorPurchases + (user.session.purchased ? 1 : 0) : 0;
+      user = { session: newSession(userKey, eventTime), priorSessions, priorPurchases };
+    } else {
+      previousEventTime = user.session.lastEventTime;
+    }
+    const s = user.session;
+    // TRICKY: late events join the current session but never move its clock backwards.
+    s.lastEventTime = Math.max(s.lastEventTime, eventTime);
+    s.startedAt = Math.min(s.startedAt, eventTime);
+    s.events += 1;
+    if (kind === 'page_view') s.pageViews += 1;
+    if (kind === 'click') s.clicks += 1;
+    if (kind === 'search') s.searches += 1;
+    if (kind === 'add_to_cart') {
+      s.addToCarts += 1;
+      s.cartValue += (amounts.price ?? 0) * (amounts.quantity ?? 1);
+    }
+    if (kind === 'purchase') s.purchased = true;
+    this.users.set(userKey, user);
+
+    const hour = new Date(eventTime).getUTCHours() + new Date(eventTime).getUTCMinutes() / 60;
+    const day = new Date(eventTime).getUTCDay();
+    return {
+      sessionId: s.sessionId,
+      features: {
+        session_events: s.events,
+        session_page_views: s.pageViews,
+        session_clicks: s.clicks,
+        session_searches: s.searches,
+        session_add_to_carts: s.addToCarts,
+        session_cart_value: round2(s.cartValue),
+        session_duration_s: (s.lastEventTime - s.startedAt) / 1000,
+        seconds_since_prev_event: previousEventTime === null ? 0 : Math.max(0, eventTime - previousEventTime) / 1000,
+        // Hour as a point on a circle, so 23:00 and 00:00 are neighbours.
+        hour_sin: round6(Math.sin((2 * Math.PI * hour) / 24)),
+        hour_cos: round6(Math.cos((2 * Math.PI * hour) / 24)),
+        is_weekend: day === 0 || day === 6 ? 1 : 0,
+        user_prior_sessions: user.priorSessions,
+        user_prior_purchases: user.priorPurchases,
+      },
+    };
+  }
+
+  get trackedUsers(): number {
+    return this.users.size;
+  }
+}
+
+function newSession(userKey: string, startedAt: number): SessionState {
+  const sessionId = createHash('sha256').update(`${userKey}\u0000${startedAt}`).digest('hex').slice(0, 32);
+  return { sessionId, startedAt, lastEventTime: startedAt, events: 0, pageViews: 0, clicks: 0, searches: 0, addToCarts: 0, cartValue: 0, purchased: false };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;

@@ -1,0 +1,116 @@
+import { createClickHouseClient, migrate, settingsFromEnv } from '@telltale/clickhouse';
+import { topicsFor, type Topic } from '@telltale/contracts';
+import {
+  AvroProducer,
+  BatchConsumer,
+  DeadLetterPublisher,
+  createKafkaClient,
+  ensureTopics,
+  type ConsumedRecord,
+  type Subscription,
+} from '@telltale/kafka';
+import { Counter, Histogram, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
+import type { SinkConfig } from './sink.config';
+import { eventRow, featureRow, predictionRow } from './table-rows';
+import { TableWriter } from './table-writer';
+
+export interface RunningSink {
+  adminPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startSink(config: SinkConfig, logger: Logger, registry: Registry): Promise<RunningSink> {
+  const settings = settingsFromEnv(config);
+  await migrate(settings, logger);
+  const clickhouse = createClickHouseClient(settings);
+
+  const topics = topicsFor(config.TOPIC_PREFIX);
+  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-sink' }, logger);
+  await ensureTopics(kafka, Object.values(topics));
+  const producer = new AvroProducer(kafka);
+  await producer.connect();
+  const deadLetters = new DeadLetterPublisher(producer, topics, 'sink');
+
+  const rowsInserted = new Counter({
+    name: 'telltale_sink_rows_inserted_total',
+    help: 'Rows inserted into ClickHouse, by table',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+  const rowsRejected = new Counter({
+    name: 'telltale_sink_rows_rejected_total',
+    help: 'Rows ClickHouse refused (sent to the dead-letter topic), by table',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+  const insertSeconds = new Histogram({
+    name: 'telltale_sink_insert_duration_seconds',
+    help: 'Time to insert one consumed batch, by table',
+    labelNames: ['table'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+
+  const stopping = { aborted: false };
+  function subscribe<T>(topic: Topic<T>, table: string, toRow: (v: T) => Record<string, unknown>): Subscription<T> {
+    const writer = new TableWriter<T>(clickhouse, table, toRow, logger, config.SINK_INSERT_RETRIES);
+    return {
+      topic,
+      async handle(records: Array<ConsumedRecord<T>>) {
+        const end = insertSeconds.startTimer({ table });
+        const result = await writer.write(records, stopping);
+        end();
+        rowsInserted.inc({ table }, result.inserted);
+        if (result.rejected.length > 0) {
+          rowsRejected.inc({ table }, result.rejected.length);
+          await deadLetters.publish(result.rejected);
+        }
+      },
+    };
+  }
+
+  const consumer = new BatchConsumer(kafka, {
+    groupId: config.SINK_GROUP_ID,
+    subscriptions: [
+      subscribe(topics.cleanEvents, 'events', eventRow),
+      subscribe(topics.features, 'session_features', featureRow),
+      subscribe(topics.predictions, 'predictions', predictionRow),
+    ],
+    deadLetters,
+    minBytes: config.SINK_MIN_BYTES,
+    maxWaitTimeInMs: config.SINK_MAX_WAIT_MS,
+  });
+  await consumer.start();
+
+  let clickhouseOk = true;
+  const ping = setInterval(() => {
+    clickhouse.ping().then(
+      (r) => (clickhouseOk = r.success),
+      () => (clickhouseOk = false),
+    );
+  }, 5000);
+  ping.unref();
+
+  const admin = await startAdminServer({
+    port: config.ADMIN_PORT,
+    registry,
+    checks: {
+      consumer: () => consumer.health(),
+      clickhouse: () => (clickhouseOk ? { ok: true } : { ok: false, detail: 'ClickHouse ping failed' }),
+    },
+  });
+  logger.info({ adminPort: admin.port, database: settings.database }, 'sink running');
+
+  return {
+    adminPort: admin.port,
+    async stop() {
+      // Shorten retries so a dead ClickHouse cannot hold shutdown; the uncommitted batch is redelivered.
+      stopping.aborted = true;
+      clearInterval(ping);
+      await consumer.stop();
+      await producer.disconnect();
+      await clickhouse.close();
+      await admin.close();
+    },
+  };
+}

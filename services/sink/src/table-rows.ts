@@ -1,0 +1,57 @@
+import { toClickHouseTime } from '@telltale/clickhouse';
+import type { CleanEvent, FeatureVector, Prediction } from '@telltale/contracts';
+
+// One mapping per table, Avro record → JSONEachRow row; column names follow infra/clickhouse/migrations.
+
+export function eventRow(e: CleanEvent) {
+  return {
+    message_id: e.messageId,
+    type: e.type,
+    event: e.event,
+    kind: e.kind,
+    user_key: e.userKey,
+    user_id: e.userId,
+    anonymous_id: e.anonymousId,
+    session_id: e.sessionId,
+    event_time: toClickHouseTime(e.eventTime),
+    received_at: toClickHouseTime(e.receivedAt),
+    enriched_at: toClickHouseTime(e.enrichedAt),
+    hour_of_day: e.hourOfDay,
+    day_of_week: e.dayOfWeek,
+    page_url: e.pageUrl,
+    page_path: e.pagePath,
+    referrer: e.referrer,
+    product_id: e.productId,
+    category: e.category,
+    price: e.price,
+    quantity: e.quantity,
+    revenue: e.revenue,
+    search_query: e.searchQuery,
+    properties: e.properties,
+  };
+}
+
+export function featureRow(f: FeatureVector) {
+  return {
+    user_key: f.userKey,
+    session_id: f.sessionId,
+    message_id: f.messageId,
+    event_kind: f.eventKind,
+    event_time: toClickHouseTime(f.eventTime),
+    computed_at: toClickHouseTime(f.computedAt),
+    features: f.features,
+  };
+}
+
+export function predictionRow(p: Prediction) {
+  return {
+    user_key: p.userKey,
+    session_id: p.sessionId,
+    message_id: p.messageId,
+    model_name: p.modelName,
+    model_version: p.modelVersion,
+    probability: p.probability,
+    event_time: toClickHouseTime(p.eventTime),
+    predicted_at: toClickHouseTime(p.predictedAt),
+  };
+}

@@ -1,0 +1,64 @@
+import { isRetriableClickHouseError, type ClickHouseClient } from '@telltale/clickhouse';
+import type { ConsumedRecord, Rejection } from '@telltale/kafka';
+import { withRetry, type Logger } from '@telltale/runtime';
+
+export interface WriteResult {
+  inserted: number;
+  rejected: Rejection[];
+}
+
+/**
+ * Inserts one consumed batch into a table. Retriable failures (server busy or down) are retried with backoff and,
+ * if they persist, thrown so the batch stays uncommitted. A non-retriable failure means some row is bad: the rows are
+ * then inserted one by one so the good ones land and each bad one becomes a dead letter with ClickHouse's reason.
+ */
+export class TableWriter<T> {
+  constructor(
+    private readonly client: ClickHouseClient,
+    readonly table: string,
+    private readonly toRow: (value: T) => Record<string, unknown>,
+    private readonly logger: Logger,
+    private readonly retries: number,
+  ) {}
+
+  async write(records: Array<ConsumedRecord<T>>, signal?: { aborted: boolean }): Promise<WriteResult> {
+    const rows = records.map((r) => this.toRow(r.value));
+    try {
+      await this.insert(rows, signal);
+      return { inserted: rows.length, rejected: [] };
+    } catch (err) {
+      if (isRetriableClickHouseError(err)) throw err;
+      this.logger.warn({ table: this.table, rows: rows.length, err: (err as Error).message }, 'batch insert refused; inserting row by row');
+    }
+    const rejected: Rejection[] = [];
+    let inserted = 0;
+    for (const [i, row] of rows.entries()) {
+      const record = records[i]!;
+      try {
+        await this.insert([row], signal);
+        inserted += 1;
+      } catch (err) {
+        if (isRetriableClickHouseError(err)) throw err;
+        rejected.push({
+          reason: `ClickHouse refused the row for ${this.table}: ${(err as Error).message.slice(0, 500)}`,
+          payload: record.raw,
+          key: record.key,
+          source: record,
+        });
+      }
+    }
+    return { inserted, rejected };
+  }
+
+  private insert(values: Array<Record<string, unknown>>, signal?: { aborted: boolean }): Promise<unknown> {
+    return withRetry(() => this.client.insert({ table: this.table, values, format: 'JSONEachRow' }), {
+      retries: this.retries,
+      initialDelayMs: 200,
+      maxDelayMs: 5000,
+      shouldRetry: isRetriableClickHouseError,
+      signal,
+      onRetry: (err, attempt, delayMs) =>
+        this.logger.warn({ table: this.table, attempt, delayMs, err: (err as Error).message }, 'insert failed; retrying'),
+    });
+  }
+}
