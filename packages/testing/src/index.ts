@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { createClickHouseClient, migrate, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
+import type { Topic } from '@telltale/contracts';
+import { createKafkaClient, followTopic, type KafkaClient } from '@telltale/kafka';
+import { createLogger, type Logger } from '@telltale/runtime';
+
+/** A short random id for topic prefixes, group ids and database names: tests never share state. */
+export function testId(prefix = 't'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export function testLogger(name = 'test'): Logger {
+  return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
+}
+
+export function brokersFromEnv(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest (its global setup starts Kafka)');
+  return brokers.split(',');
+}
+
+export function testKafka(clientId = testId('client')): KafkaClient {
+  return createKafkaClient({ brokers: brokersFromEnv(), clientId }, testLogger('kafka'));
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails with `what` after the deadline. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Reads a topic from the beginning until `done(records)` holds, decoding with the topic's codec. */
+export async function readTopicUntil<T>(
+  kafka: KafkaClient,
+  topic: Topic<T>,
+  done: (records: Array<{ key: string | null; value: T }>) => boolean,
+  timeoutMs = 60_000,
+): Promise<Array<{ key: string | null; value: T }>> {
+  const records: Array<{ key: string | null; value: T }> = [];
+  const follower = await followTopic(kafka, topic, (value, key) => records.push({ key, value }), { groupIdPrefix: testId('reader') });
+  try {
+    return await eventually(async () => (done(records) ? records : undefined), `records on ${topic.name}`, timeoutMs);
+  } finally {
+    await follower.stop();
+  }
+}
+
+export interface TestDatabase {
+  settings: ClickHouseSettings;
+  client: ClickHouseClient;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database on CLICKHOUSE_URL; drop() removes it. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const url = process.env.CLICKHOUSE_URL;
+  if (!url) throw new Error('CLICKHOUSE_URL is not set: run integration tests through jest (its global setup starts ClickHouse)');
+  const settings: ClickHouseSettings = { url, user: 'default', password: '', database: testId('db') };
+  await migrate(settings, testLogger('migrate'));
+  const client = createClickHouseClient(settings);
+  return {
+    settings,
+    client,
+    async drop() {
+      await client.command({ query: `DROP DATABASE IF EXISTS ${settings.database}` });
+      await client.close();
+    },
+  };
+}
