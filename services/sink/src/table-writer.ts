@@ -21,16 +21,27 @@ export class TableWriter<T> {
     private readonly retries: number,
   ) {}
 
-  async write(records: Array<ConsumedRecord<T>>, signal?: { aborted: boolean }): Promise<WriteResult> {
-    const rows = records.map((r) => this.toRow(r.value));
+  async write(batch: Array<ConsumedRecord<T>>, signal?: { aborted: boolean }): Promise<WriteResult> {
+    // A value that cannot become a row (a timestamp outside any date range) is a dead letter, not a reason to stall.
+    const rejected: Rejection[] = [];
+    const records: Array<ConsumedRecord<T>> = [];
+    const rows: Array<Record<string, unknown>> = [];
+    for (const record of batch) {
+      try {
+        rows.push(this.toRow(record.value));
+        records.push(record);
+      } catch (err) {
+        rejected.push(this.rejection(record, `cannot map to a ${this.table} row: ${(err as Error).message}`));
+      }
+    }
+    if (rows.length === 0) return { inserted: 0, rejected };
     try {
       await this.insert(rows, signal);
-      return { inserted: rows.length, rejected: [] };
+      return { inserted: rows.length, rejected };
     } catch (err) {
       if (isRetriableClickHouseError(err)) throw err;
       this.logger.warn({ table: this.table, rows: rows.length, err: (err as Error).message }, 'batch insert refused; inserting row by row');
     }
-    const rejected: Rejection[] = [];
     let inserted = 0;
     for (const [i, row] of rows.entries()) {
       const record = records[i]!;
@@ -39,15 +50,14 @@ export class TableWriter<T> {
         inserted += 1;
       } catch (err) {
         if (isRetriableClickHouseError(err)) throw err;
-        rejected.push({
-          reason: `ClickHouse refused the row for ${this.table}: ${(err as Error).message.slice(0, 500)}`,
-          payload: record.raw,
-          key: record.key,
-          source: record,
-        });
+        rejected.push(this.rejection(record, `ClickHouse refused the row for ${this.table}: ${(err as Error).message.slice(0, 500)}`));
       }
     }
     return { inserted, rejected };
+  }
+
+  private rejection(record: ConsumedRecord<T>, reason: string): Rejection {
+    return { reason, payload: record.raw, key: record.key, source: record };
   }
 
   private insert(values: Array<Record<string, unknown>>, signal?: { aborted: boolean }): Promise<unknown> {
