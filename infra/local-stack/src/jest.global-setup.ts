@@ -4,7 +4,6 @@ import { ensureClickHouse, ensureKafka, REPO_ROOT, type LocalClickHouse, type Lo
 // Integration tests run against a real broker and a real ClickHouse engine. Ports and data dirs differ from
 // `pnpm start`'s so a running local pipeline is left alone. Every test still makes its own topics and tables.
 declare global {
-  // eslint-disable-next-line no-var
   var __telltaleInfra: { kafka: LocalKafka; clickhouse: LocalClickHouse } | undefined;
 }
 

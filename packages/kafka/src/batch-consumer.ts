@@ -27,7 +27,6 @@ export interface Subscription<T> {
 
 export interface BatchConsumerOptions {
   groupId: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   subscriptions: Array<Subscription<any>>;
   /** Undecodable records go here with the codec's reason, then their offsets are committed like the rest. */
   deadLetters: DeadLetterPublisher;
