@@ -17,6 +17,8 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** Flush as soon as this many records wait. @default 500 */
   maxBatchRecords?: number;
+  /** Called once per produce request with its record count (metrics). */
+  onProduceRequest?: (records: number) => void;
 }
 
 interface Pending {
@@ -40,6 +42,7 @@ export class AvroProducer {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = new Set<Promise<void>>();
   private closed = false;
+  private readonly onProduceRequest: ((records: number) => void) | undefined;
 
   constructor(
     private readonly client: KafkaClient,
@@ -47,6 +50,7 @@ export class AvroProducer {
   ) {
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
+    this.onProduceRequest = options.onProduceRequest;
     this.producer = client.kafka.producer({
       // NOTE: murmur2 like the Java client, so a user's key lands on the same partition whoever produces it.
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -94,6 +98,7 @@ export class AvroProducer {
       list.push(...p.messages);
       byTopic.set(p.topic, list);
     }
+    this.onProduceRequest?.(batch.reduce((n, p) => n + p.messages.length, 0));
     const request = this.producer
       .sendBatch({
         acks: -1,

@@ -1,6 +1,6 @@
 import { topicsFor } from '@telltale/contracts';
 import { AvroProducer, DeadLetterPublisher, createKafkaClient, ensureTopics } from '@telltale/kafka';
-import { ServiceLifecycle, createLogger, createMetricsRegistry, runMain } from '@telltale/runtime';
+import { Counter, ServiceLifecycle, createLogger, createMetricsRegistry, runMain } from '@telltale/runtime';
 import { loadCollectorConfig } from './collector.config';
 import { buildCollectorServer } from './collector.server';
 
@@ -14,7 +14,12 @@ runMain(async () => {
   const topics = topicsFor(config.TOPIC_PREFIX);
   const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-collector' }, logger);
   await ensureTopics(kafka, Object.values(topics));
-  const producer = new AvroProducer(kafka, { lingerMs: config.COLLECTOR_LINGER_MS });
+  const produceRequests = new Counter({
+    name: 'telltale_collector_produce_requests_total',
+    help: 'Produce requests sent to Kafka (requests arriving within COLLECTOR_LINGER_MS share one)',
+    registers: [registry],
+  });
+  const producer = new AvroProducer(kafka, { lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() });
   await producer.connect();
 
   let accepting = true;
