@@ -1,0 +1,71 @@
+import { topicsFor, type Model } from '@telltale/contracts';
+import { AvroProducer, BatchConsumer, createKafkaClient, DeadLetterPublisher, ensureTopics, followTopic } from '@telltale/kafka';
+import { LatestModels } from '@telltale/model';
+import type { HealthCheck, Logger, Registry } from '@telltale/runtime';
+import type { ScorerConfig } from './scorer.config';
+import { createScorerMetrics } from './scorer.metrics';
+import { ScorerService } from './scorer.service';
+
+export interface ScorerApp {
+  service: ScorerService;
+  checks: Record<string, HealthCheck>;
+  /** Stops consuming after the in-flight batch (committed), stops following models, flushes and disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts scoring. TRICKY: the models topic is read to its end BEFORE the features consumer starts, otherwise the
+ * first batches after a restart would be counted as "no model" although a model exists.
+ */
+export async function startScorerApp(config: ScorerConfig, logger: Logger, registry: Registry): Promise<ScorerApp> {
+  const topics = topicsFor(config.TOPIC_PREFIX);
+  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'scorer' }, logger);
+  await ensureTopics(kafka, [topics.features, topics.models, topics.predictions, topics.deadLetters]);
+
+  const producer = new AvroProducer(kafka);
+  await producer.connect();
+  const service = new ScorerService({
+    config,
+    topics,
+    producer,
+    models: new LatestModels<Model>(),
+    metrics: createScorerMetrics(registry),
+    logger,
+  });
+
+  const follower = await followTopic(kafka, topics.models, (model) => service.onModel(model), {
+    groupIdPrefix: `${config.TOPIC_PREFIX}scorer-models`,
+  });
+  const consumer = new BatchConsumer(kafka, {
+    groupId: config.SCORER_GROUP_ID,
+    subscriptions: [service.subscription()],
+    deadLetters: new DeadLetterPublisher(producer, topics, 'scorer'),
+    partitionsConsumedConcurrently: 3,
+  });
+  try {
+    await follower.caughtUp;
+    logger.info({ model: config.MODEL_NAME, version: service.currentModel()?.version ?? null }, 'models topic read to its end');
+    await consumer.start();
+  } catch (err) {
+    await follower.stop();
+    await producer.disconnect();
+    throw err;
+  }
+
+  return {
+    service,
+    checks: {
+      consumer: () => consumer.health(),
+      // Informational: having no model yet is a valid state (vectors are counted as unscored), not a failure.
+      model: () => {
+        const model = service.currentModel();
+        return { ok: true, detail: model ? `${model.name} v${model.version}` : `no ${config.MODEL_NAME} model yet` };
+      },
+    },
+    close: async () => {
+      await consumer.stop();
+      await follower.stop();
+      await producer.disconnect();
+    },
+  };
+}

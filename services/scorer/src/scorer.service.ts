@@ -1,0 +1,89 @@
+import type { FeatureVector, Model, Topics } from '@telltale/contracts';
+import type { AvroProducer, ConsumedRecord, Subscription } from '@telltale/kafka';
+import { validateLinearModel, type LatestModels } from '@telltale/model';
+import type { Logger } from '@telltale/runtime';
+import { predictionsFor } from './feature-scoring';
+import type { ScorerConfig } from './scorer.config';
+import type { ScorerMetrics } from './scorer.metrics';
+
+export interface ScorerDeps {
+  config: ScorerConfig;
+  topics: Topics;
+  producer: AvroProducer;
+  models: LatestModels<Model>;
+  metrics: ScorerMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Turns feature-vector batches into predictions with the latest model of MODEL_NAME. */
+export class ScorerService {
+  private readonly now: () => number;
+  private noModelLogged = false;
+
+  constructor(private readonly deps: ScorerDeps) {
+    this.now = deps.now ?? Date.now;
+    deps.metrics.modelVersion.set({ model: deps.config.MODEL_NAME }, 0);
+    // Export the counters at 0 from the start, so rate() and alerts work before the first event.
+    deps.metrics.predictions.inc({ model: deps.config.MODEL_NAME }, 0);
+    deps.metrics.unscored.inc({ reason: 'no_model' }, 0);
+  }
+
+  /** For the models follower: takes a model into use when it is consistent and newer than the current one. */
+  onModel(model: Model): void {
+    const { metrics, logger } = this.deps;
+    const problems = validateLinearModel(model);
+    if (problems.length > 0) {
+      // Scoring on with the previous model beats scoring garbage or crashing.
+      metrics.invalidModels.inc({ model: model.name });
+      logger.error({ model: model.name, version: model.version, problems }, 'ignored invalid model');
+      return;
+    }
+    if (!this.deps.models.offer(model)) {
+      logger.debug({ model: model.name, version: model.version }, 'ignored model: not newer than the current one');
+      return;
+    }
+    metrics.modelUpdates.inc({ model: model.name });
+    if (model.name === this.deps.config.MODEL_NAME) metrics.modelVersion.set({ model: model.name }, model.version);
+    logger.info({ model: model.name, version: model.version, auc: model.metrics.auc, features: model.featureNames.length }, 'model in use');
+  }
+
+  currentModel(): Model | undefined {
+    return this.deps.models.get(this.deps.config.MODEL_NAME);
+  }
+
+  subscription(): Subscription<FeatureVector> {
+    return { topic: this.deps.topics.features, handle: (records) => this.handle(records) };
+  }
+
+  /** Resolves once every prediction of the batch is acknowledged; the BatchConsumer commits after that. */
+  private async handle(records: Array<ConsumedRecord<FeatureVector>>): Promise<void> {
+    const { metrics, logger, config } = this.deps;
+    const model = this.currentModel();
+    if (!model) {
+      // NOTE: no fake scores. These vectors are committed unscored: scoring them later with a model trained after
+      // them would be a different thing from a live score.
+      metrics.unscored.inc({ reason: 'no_model' }, records.length);
+      if (!this.noModelLogged) {
+        this.noModelLogged = true;
+        logger.warn({ model: config.MODEL_NAME, topic: records[0]?.topic, partition: records[0]?.partition }, 'no model yet: feature vectors are not scored');
+      }
+      return;
+    }
+    this.noModelLogged = false;
+
+    const predictedAt = this.now();
+    const predictions = predictionsFor(records.map((r) => r.value), model, predictedAt);
+    await this.deps.producer.send(
+      this.deps.topics.predictions,
+      predictions.map((p) => ({ key: p.userKey, value: p })),
+    );
+    metrics.predictions.inc({ model: model.name }, predictions.length);
+    for (const p of predictions) metrics.latency.observe({ model: model.name }, Math.max(0, p.predictedAt - p.eventTime) / 1000);
+    const last = records[records.length - 1];
+    logger.debug(
+      { model: model.name, version: model.version, count: predictions.length, topic: last?.topic, partition: last?.partition, lastOffset: last?.offset },
+      'published predictions',
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import { createLogger, createMetricsRegistry, runMain, ServiceLifecycle, startAdminServer } from '@telltale/runtime';
+import { startTrainerApp } from './trainer.app';
+import { loadTrainerConfig } from './trainer.config';
+
+/**
+ * `tsx src/main.ts`        service: train every TRAINER_INTERVAL_S, /healthz and /metrics on ADMIN_PORT.
+ * `tsx src/main.ts --once` CLI: train once, print one JSON summary line, exit 0 when a model was published,
+ *                          2 when it refused (too few rows, one class), 1 on errors.
+ */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--once');
+  if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')}; usage: main.ts [--once]`);
+  const config = loadTrainerConfig();
+  const logger = createLogger('trainer', config.LOG_LEVEL);
+  const registry = createMetricsRegistry('trainer');
+
+  if (args.includes('--once')) {
+    process.exitCode = await trainOnce(config, logger, registry);
+    return;
+  }
+
+  const lifecycle = new ServiceLifecycle(logger);
+  lifecycle.installSignalHandlers();
+  const app = await startTrainerApp(config, logger, registry);
+  lifecycle.onStop('trainer', () => app.close());
+  const admin = await startAdminServer({ port: config.ADMIN_PORT, registry, checks: { trainer: () => app.service.health() } });
+  lifecycle.onStop('admin server', () => admin.close());
+  app.service.start();
+  logger.info({ adminPort: admin.port, model: config.MODEL_NAME, intervalS: config.TRAINER_INTERVAL_S }, 'trainer started');
+}
+
+async function trainOnce(
+  config: ReturnType<typeof loadTrainerConfig>,
+  logger: ReturnType<typeof createLogger>,
+  registry: ReturnType<typeof createMetricsRegistry>,
+): Promise<number> {
+  const app = await startTrainerApp(config, logger, registry);
+  try {
+    const result = await app.service.runOnce();
+    const summary = result.published
+      ? {
+          published: true,
+          model: result.model.name,
+          version: result.model.version,
+          auc: result.model.metrics.auc,
+          logLoss: result.model.metrics.logLoss,
+          rows: result.rows,
+          trainRows: result.model.metrics.trainRows,
+          testRows: result.model.metrics.testRows,
+          durationMs: result.durationMs,
+        }
+      : { published: false, model: config.MODEL_NAME, reason: result.reason, message: result.message, rows: result.rows, durationMs: result.durationMs };
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (!result.published) process.stderr.write(`trainer: no model published: ${result.message}\n`);
+    return result.published ? 0 : 2;
+  } catch (err) {
+    process.stderr.write(`trainer: training failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}
+
+runMain(main);
