@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createClickHouseClient, migrate, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
 import type { Topic } from '@telltale/contracts';
@@ -78,4 +79,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await client.close();
     },
   };
+}
+
+/** A TCP port nobody listens on right now, for a process the test starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

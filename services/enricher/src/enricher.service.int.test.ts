@@ -1,0 +1,83 @@
+import { topicsFor, type RawEvent } from '@telltale/contracts';
+import { AvroProducer, ensureTopics, type KafkaClient } from '@telltale/kafka';
+import { createMetricsRegistry } from '@telltale/runtime';
+import { readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
+import { loadEnricherConfig } from './enricher.config';
+import { startEnricher, type RunningEnricher } from './enricher.service';
+
+const T0 = Date.parse('2024-05-01T10:00:00.000Z');
+const raw = (messageId: string, overrides: Partial<RawEvent> = {}): RawEvent => ({
+  messageId,
+  type: 'track',
+  event: 'Product Clicked',
+  userId: 'dora',
+  anonymousId: null,
+  timestamp: T0,
+  sentAt: null,
+  receivedAt: T0 + 10,
+  properties: '{}',
+  context: '{}',
+  source: 'http',
+  ...overrides,
+});
+
+describe('enricher against a real broker', () => {
+  const prefix = `${testId('enricher')}.`;
+  const topics = topicsFor(prefix);
+  let kafka: KafkaClient;
+  let producer: AvroProducer;
+  let enricher: RunningEnricher;
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    await ensureTopics(kafka, Object.values(topics));
+    producer = new AvroProducer(kafka);
+    await producer.connect();
+    const config = loadEnricherConfig({
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      TOPIC_PREFIX: prefix,
+      ENRICHER_GROUP_ID: testId('group'),
+      ADMIN_PORT: '0',
+    });
+    enricher = await startEnricher(config, testLogger(), createMetricsRegistry('enricher'));
+  });
+
+  afterAll(async () => {
+    await enricher.stop();
+    await producer.disconnect();
+  });
+
+  it('cleans, de-duplicates, sessionises, extracts features and dead-letters incomplete records', async () => {
+    await producer.send(topics.rawEvents, [
+      { key: 'dora', value: raw('e-1') },
+      { key: 'dora', value: raw('e-1') }, // client retry: same messageId
+      { key: 'dora', value: raw('e-2', { event: 'Order Completed', properties: '{"currency":"EUR"}' }) },
+      { key: 'dora', value: raw('e-3', { event: 'Product Added', timestamp: T0 + 5000, properties: '{"productId":"p","price":4,"quantity":2}' }) },
+    ]);
+    // Bytes that are not Avro at all, from a misbehaving producer.
+    await producer.sendEncoded(topics.rawEvents.name, [{ key: 'dora', value: Buffer.from('{"not":"avro"}') }]);
+
+    const clean = await readTopicUntil(kafka, topics.cleanEvents, (r) => r.length >= 2);
+    expect(clean.map((r) => r.value.messageId)).toEqual(['e-1', 'e-3']);
+    expect(clean[1]!.value).toMatchObject({ kind: 'add_to_cart', userKey: 'dora', hourOfDay: 10, dayOfWeek: 3, price: 4, quantity: 2 });
+    expect(clean[1]!.value.sessionId).toBe(clean[0]!.value.sessionId);
+
+    const features = await readTopicUntil(kafka, topics.features, (r) => r.length >= 2);
+    expect(features[1]).toMatchObject({
+      key: 'dora',
+      value: { messageId: 'e-3', eventKind: 'add_to_cart', sessionId: clean[0]!.value.sessionId },
+    });
+    expect(features[1]!.value.features).toMatchObject({ session_events: 2, session_clicks: 1, session_add_to_carts: 1, session_cart_value: 8, session_duration_s: 5 });
+
+    const dlq = await readTopicUntil(kafka, topics.deadLetters, (r) => r.length >= 2);
+    const reasons = dlq.map((r) => r.value);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ stage: 'enricher', field: 'properties.revenue', reason: 'required for purchase events', sourceTopic: topics.rawEvents.name }),
+        expect.objectContaining({ stage: 'enricher', field: null, reason: expect.stringMatching(/single-object/) }),
+      ]),
+    );
+    const incomplete = reasons.find((r) => r.field === 'properties.revenue')!;
+    expect(topics.rawEvents.codec.decode(incomplete.payload).messageId).toBe('e-2');
+  });
+});
