@@ -1,11 +1,23 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 const KAFKA_SCRIPT = path.join(REPO_ROOT, 'infra/kafka/kafka.sh');
 const CHDB_MAIN = path.join(REPO_ROOT, 'infra/chdb-server/src/main.ts');
-const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
+export const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
+
+/**
+ * How to run a TypeScript entry point: node with tsx's loader, in ONE process.
+ * TRICKY: the tsx CLI runs the script in a grandchild and relays signals; when the script's event loop is busy
+ * for more than ~30 ms (a trainer fitting a model) it relays SIGTERM a second time (our ServiceLifecycle then exits
+ * at once) or SIGKILLs it. One process gets exactly the signal we send.
+ */
+export function tsxCommand(script: string): { command: string; args: string[] } {
+  const loader = pathToFileURL(require.resolve('tsx', { paths: [REPO_ROOT] })).href;
+  return { command: process.execPath, args: ['--import', loader, script] };
+}
 
 export interface LocalKafka {
   brokers: string;
@@ -52,10 +64,14 @@ export async function ensureClickHouse(opts: { port: number; dataDir: string; lo
   const url = `http://127.0.0.1:${opts.port}`;
   mkdirSync(opts.dataDir, { recursive: true });
   const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const child: ChildProcess = spawn(TSX, [CHDB_MAIN], {
+  const { command, args } = tsxCommand(CHDB_MAIN);
+  const child: ChildProcess = spawn(command, args, {
     env: { ...process.env, CHDB_PORT: String(opts.port), CHDB_HOST: '127.0.0.1', CHDB_DATA_DIR: opts.dataDir },
     stdio: ['ignore', out, out],
+    // Own process group: a terminal's Ctrl-C reaches only our start script, which stops ClickHouse last.
+    detached: true,
   });
+  if (typeof out === 'number') closeSync(out);
   let exited: number | null = null;
   child.once('exit', (code) => {
     exited = code ?? -1;
@@ -67,21 +83,40 @@ export async function ensureClickHouse(opts: { port: number; dataDir: string; lo
   }, 60_000, `embedded ClickHouse on ${url}`);
   return {
     url,
-    stop: () => stopChild(child, 15_000),
+    stop: () => stopProcessTree(child, 15_000),
   };
 }
 
 /** SIGTERM, wait for a clean exit, SIGKILL after the deadline. */
-export function stopChild(child: ChildProcess, deadlineMs: number): Promise<void> {
+export function stopChild(child: ChildProcess, deadlineMs: number, kill: () => void = () => child.kill('SIGKILL')): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    const timer = setTimeout(kill, deadlineMs);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * For children spawned with `detached: true` (their own process group): SIGTERM to the child, wait, then SIGKILL
+ * to the whole group, so nothing it started outlives it. Resolves once the child has exited.
+ */
+export async function stopProcessTree(child: ChildProcess, deadlineMs: number): Promise<void> {
+  await stopChild(child, deadlineMs, () => killGroup(child, 'SIGKILL'));
+  // Whatever the child left behind in its group (it should be nothing) goes too.
+  killGroup(child, 'SIGKILL');
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is gone already
+  }
 }
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -1,0 +1,43 @@
+import { renderDashboard, statusLine, type DashboardSnapshot } from './dashboard';
+
+const empty: DashboardSnapshot = {
+  elapsedS: 65,
+  services: [
+    { name: 'collector', healthy: true },
+    { name: 'trainer', healthy: undefined },
+  ],
+  dlq: {},
+  logDir: '/repo/.local/logs',
+};
+
+describe('dashboard rendering', () => {
+  it('shows a dash for every metric that does not exist yet', () => {
+    const text = renderDashboard(empty);
+    expect(text).toContain('up 00:01:05');
+    expect(text).toContain('– events/s accepted');
+    expect(text).toContain('version – · AUC –');
+    expect(text).toContain('collector ok · trainer DOWN');
+    expect(text).toContain('/repo/.local/logs/<service>.log');
+    expect(statusLine(empty)).toBe(
+      't=65s events/s=– accepted=– ch_events=– ch_predictions=– model=– auc=– predictions/s=– dlq=– health=not ok: trainer',
+    );
+  });
+
+  it('formats the numbers it has', () => {
+    const line = statusLine({
+      ...empty,
+      services: [{ name: 'collector', healthy: true }],
+      collectorEventsPerS: 98.24,
+      collectorAccepted: 12_345,
+      eventRows: 12_000,
+      predictionRows: 0,
+      modelVersion: 3,
+      auc: 0.81234,
+      predictionsPerS: 0,
+      dlq: { collector: 1, sink: 2 },
+    });
+    expect(line).toBe(
+      't=65s events/s=98.2 accepted=12,345 ch_events=12,000 ch_predictions=0 model=3 auc=0.812 predictions/s=0.0 dlq=3 health=all ok',
+    );
+  });
+});

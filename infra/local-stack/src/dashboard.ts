@@ -1,0 +1,184 @@
+import type { ClickHouseClient } from '@telltale/clickhouse';
+import { CounterRate, maxOf, parseMetricsText, sumOf, type MetricSample } from './metrics-text';
+import type { ServiceName } from './pipeline';
+
+export interface ServiceHealth {
+  name: ServiceName;
+  /** undefined: no answer (down, or starting). */
+  healthy: boolean | undefined;
+}
+
+export interface TrafficSummary {
+  targetPerS: number;
+  accepted: number;
+  rejected: number;
+  failed: number;
+  sessionsStarted: number;
+  sessionsPurchased: number;
+}
+
+/** What one refresh shows; every number is optional so a metric that does not exist yet renders as "–". */
+export interface DashboardSnapshot {
+  elapsedS: number;
+  services: ServiceHealth[];
+  collectorEventsPerS?: number;
+  collectorAccepted?: number;
+  eventRows?: number;
+  eventRowsPerS?: number;
+  predictionRows?: number;
+  predictionRowsPerS?: number;
+  modelVersion?: number;
+  auc?: number;
+  predictionsPerS?: number;
+  predictionsTotal?: number;
+  dlq: { collector?: number; enricher?: number; sink?: number };
+  traffic?: TrafficSummary;
+  logDir: string;
+}
+
+const DASH = '–';
+
+export function fmt(n: number | undefined, digits = 0): string {
+  if (n === undefined || !Number.isFinite(n)) return DASH;
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function clock(seconds: number): string {
+  const s = Math.floor(seconds);
+  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function health(h: ServiceHealth): string {
+  return `${h.name} ${h.healthy === true ? 'ok' : h.healthy === false ? 'UNHEALTHY' : 'DOWN'}`;
+}
+
+function dlqTotal(d: DashboardSnapshot['dlq']): number | undefined {
+  const parts = [d.collector, d.enricher, d.sink].filter((n): n is number => n !== undefined);
+  return parts.length === 0 ? undefined : parts.reduce((a, b) => a + b, 0);
+}
+
+/** The full-screen view for a terminal. */
+export function renderDashboard(s: DashboardSnapshot): string {
+  const t = s.traffic;
+  const purchaseRate = t && t.sessionsStarted > 0 ? (100 * t.sessionsPurchased) / t.sessionsStarted : undefined;
+  const rows: Array<[string, string]> = [
+    ['traffic', t ? `target ${fmt(t.targetPerS)} ev/s · accepted ${fmt(t.accepted)} · rejected ${fmt(t.rejected)} · failed ${fmt(t.failed)} · sessions ${fmt(t.sessionsStarted)} (${fmt(purchaseRate, 1)} % buy)` : 'not running'],
+    ['collector', `${fmt(s.collectorEventsPerS, 1)} events/s accepted · ${fmt(s.collectorAccepted)} total`],
+    ['clickhouse', `events ${fmt(s.eventRows)} rows (${fmt(s.eventRowsPerS, 1)}/s) · predictions ${fmt(s.predictionRows)} rows (${fmt(s.predictionRowsPerS, 1)}/s)`],
+    ['model', `version ${fmt(s.modelVersion)} · AUC ${fmt(s.auc, 3)}`],
+    ['scorer', `${fmt(s.predictionsPerS, 1)} predictions/s · ${fmt(s.predictionsTotal)} total`],
+    ['dead letters', `${fmt(dlqTotal(s.dlq))} (collector ${fmt(s.dlq.collector)} · enricher ${fmt(s.dlq.enricher)} · sink ${fmt(s.dlq.sink)})`],
+    ['health', s.services.map(health).join(' · ')],
+  ];
+  return [
+    `Telltale local stack · up ${clock(s.elapsedS)} · Ctrl-C stops everything`,
+    '',
+    ...rows.map(([label, text]) => `  ${label.padEnd(13)}${text}`),
+    '',
+    `  logs: ${s.logDir}/<service>.log`,
+  ].join('\n');
+}
+
+/** One line for logs and CI, where redrawing a screen makes no sense. */
+export function statusLine(s: DashboardSnapshot): string {
+  const down = s.services.filter((h) => h.healthy !== true).map((h) => h.name);
+  return [
+    `t=${Math.floor(s.elapsedS)}s`,
+    `events/s=${fmt(s.collectorEventsPerS, 1)}`,
+    `accepted=${fmt(s.collectorAccepted)}`,
+    `ch_events=${fmt(s.eventRows)}`,
+    `ch_predictions=${fmt(s.predictionRows)}`,
+    `model=${fmt(s.modelVersion)}`,
+    `auc=${fmt(s.auc, 3)}`,
+    `predictions/s=${fmt(s.predictionsPerS, 1)}`,
+    `dlq=${fmt(dlqTotal(s.dlq))}`,
+    `health=${down.length === 0 ? 'all ok' : `not ok: ${down.join(',')}`}`,
+  ].join(' ');
+}
+
+export interface SampledService {
+  name: ServiceName;
+  url: string;
+}
+
+/**
+ * Reads every service's /healthz and /metrics and the ClickHouse row counts once per call, and keeps the counter
+ * history that rates need. Every read has a short timeout and a failure only blanks its own numbers.
+ */
+export class DashboardSampler {
+  private readonly rates = {
+    collector: new CounterRate(),
+    predictions: new CounterRate(),
+    eventRows: new CounterRate(),
+    predictionRows: new CounterRate(),
+  };
+
+  constructor(
+    private readonly services: SampledService[],
+    private readonly clickhouse: ClickHouseClient | undefined,
+    private readonly logDir: string,
+    private readonly startedAtMs = Date.now(),
+  ) {}
+
+  async sample(traffic?: TrafficSummary): Promise<DashboardSnapshot> {
+    const [reads, eventRows, predictionRows] = await Promise.all([
+      Promise.all(this.services.map((s) => readService(s))),
+      this.countRows('events'),
+      this.countRows('predictions'),
+    ]);
+    const now = Date.now();
+    const metrics = (name: ServiceName) => reads.find((r) => r.name === name)?.samples;
+    const collectorAccepted = sumOf(metrics('collector'), 'telltale_collector_events_accepted_total');
+    const predictionsTotal = sumOf(metrics('scorer'), 'telltale_scorer_predictions_total');
+    this.rates.collector.add(now, collectorAccepted);
+    this.rates.predictions.add(now, predictionsTotal);
+    this.rates.eventRows.add(now, eventRows);
+    this.rates.predictionRows.add(now, predictionRows);
+    return {
+      elapsedS: (now - this.startedAtMs) / 1000,
+      services: reads.map((r) => ({ name: r.name, healthy: r.healthy })),
+      collectorEventsPerS: this.rates.collector.perSecond(),
+      collectorAccepted,
+      eventRows,
+      eventRowsPerS: this.rates.eventRows.perSecond(),
+      predictionRows,
+      predictionRowsPerS: this.rates.predictionRows.perSecond(),
+      modelVersion: maxOf(metrics('trainer'), 'telltale_trainer_model_version'),
+      auc: maxOf(metrics('trainer'), 'telltale_trainer_auc'),
+      predictionsPerS: this.rates.predictions.perSecond(),
+      predictionsTotal,
+      dlq: {
+        collector: sumOf(metrics('collector'), 'telltale_collector_events_rejected_total', { reason: 'invalid_event' }),
+        enricher: sumOf(metrics('enricher'), 'telltale_enricher_events_total', { outcome: 'rejected' }),
+        sink: sumOf(metrics('sink'), 'telltale_sink_rows_rejected_total'),
+      },
+      traffic,
+      logDir: this.logDir,
+    };
+  }
+
+  private async countRows(table: 'events' | 'predictions'): Promise<number | undefined> {
+    if (!this.clickhouse) return undefined;
+    try {
+      // The table name is one of two constants; nothing user-supplied reaches the SQL.
+      const result = await this.clickhouse.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
+      const rows = await result.json<{ n: string | number }>();
+      return rows[0] === undefined ? undefined : Number(rows[0].n);
+    } catch {
+      return undefined; // not migrated yet, or ClickHouse busy: show "–"
+    }
+  }
+}
+
+async function readService(s: SampledService): Promise<{ name: ServiceName; healthy: boolean | undefined; samples?: MetricSample[] }> {
+  const get = (path: string) => fetch(`${s.url}${path}`, { signal: AbortSignal.timeout(900) });
+  const [health, metrics] = await Promise.allSettled([get('/healthz'), get('/metrics')]);
+  let healthy: boolean | undefined;
+  if (health.status === 'fulfilled') {
+    healthy = health.value.status === 200;
+    await health.value.body?.cancel();
+  }
+  let samples: MetricSample[] | undefined;
+  if (metrics.status === 'fulfilled' && metrics.value.ok) samples = parseMetricsText(await metrics.value.text().catch(() => ''));
+  return { name: s.name, healthy, samples };
+}

@@ -1,0 +1,120 @@
+import { USER_AGENTS } from './catalogue';
+import { Random } from './random';
+import { planSession, type SegmentEvent, type SessionPlan, type Visitor } from './shopper-model';
+
+export interface SimulatorOptions {
+  seed: number;
+  /** Target events per second over the long run. */
+  eventsPerSecond: number;
+  /** Share of sessions by logged-in returning users (with a userId). @default 0.3 */
+  returningShare?: number;
+  /** Most distinct logged-in users. @default 400 */
+  userPoolSize?: number;
+  /**
+   * Least time between the end of a user's session and their next one, ms. Keep it above the enricher's session
+   * timeout (ENRICHER_SESSION_TIMEOUT_S) or the two visits become one session. @default 45000
+   */
+  minReturnGapMs?: number;
+}
+
+export interface SimulatorStats {
+  sessionsStarted: number;
+  sessionsPurchased: number;
+  activeSessions: number;
+  eventsEmitted: number;
+}
+
+interface ActiveSession {
+  plan: SessionPlan;
+  next: number;
+}
+
+interface KnownUser {
+  visitor: Visitor;
+  availableAtMs: number;
+}
+
+/**
+ * Many concurrent sessions progressing in real time. Call tick(now) regularly: it starts sessions to hold the target
+ * rate and returns the events that became due, oldest first. Deterministic for a seed and a sequence of tick times.
+ */
+export class TrafficSimulator {
+  private readonly rng: Random;
+  private readonly active: ActiveSession[] = [];
+  private readonly users: KnownUser[] = [];
+  private lastTickMs: number | null = null;
+  /** Events owed to the target rate; a session is started while it is positive. */
+  private budget = 0;
+  private readonly stats: SimulatorStats = { sessionsStarted: 0, sessionsPurchased: 0, activeSessions: 0, eventsEmitted: 0 };
+  private readonly returningShare: number;
+  private readonly userPoolSize: number;
+  private readonly minReturnGapMs: number;
+
+  constructor(private readonly opts: SimulatorOptions) {
+    if (!(opts.eventsPerSecond > 0)) throw new Error(`eventsPerSecond must be > 0, got ${opts.eventsPerSecond}`);
+    this.rng = new Random(opts.seed);
+    this.returningShare = opts.returningShare ?? 0.3;
+    this.userPoolSize = opts.userPoolSize ?? 400;
+    this.minReturnGapMs = opts.minReturnGapMs ?? 45_000;
+  }
+
+  tick(nowMs: number): SegmentEvent[] {
+    const elapsedMs = this.lastTickMs === null ? 0 : Math.max(0, nowMs - this.lastTickMs);
+    this.lastTickMs = nowMs;
+    this.budget += (this.opts.eventsPerSecond * elapsedMs) / 1000;
+    while (this.budget > 0) this.budget -= this.startSession(nowMs).events.length;
+
+    const due: Array<{ atMs: number; event: SegmentEvent }> = [];
+    for (let i = this.active.length - 1; i >= 0; i--) {
+      const session = this.active[i]!;
+      const events = session.plan.events;
+      while (session.next < events.length && events[session.next]!.atMs <= nowMs) due.push(events[session.next++]!);
+      if (session.next >= events.length) this.active.splice(i, 1);
+    }
+    due.sort((a, b) => a.atMs - b.atMs);
+    this.stats.eventsEmitted += due.length;
+    return due.map((d) => d.event);
+  }
+
+  /** Stops starting sessions; the ones under way still finish through tick(). */
+  get pendingEvents(): number {
+    return this.active.reduce((sum, s) => sum + s.plan.events.length - s.next, 0);
+  }
+
+  snapshot(): SimulatorStats {
+    return { ...this.stats, activeSessions: this.active.length };
+  }
+
+  private startSession(nowMs: number): SessionPlan {
+    const known = this.returningUser(nowMs);
+    const visitor: Visitor = known?.visitor ?? this.newVisitor(null);
+    const plan = planSession(this.rng, visitor, nowMs);
+    if (known) {
+      const lastMs = plan.events[plan.events.length - 1]?.atMs ?? nowMs;
+      known.availableAtMs = lastMs + this.minReturnGapMs;
+      known.visitor = {
+        ...visitor,
+        priorSessions: visitor.priorSessions + 1,
+        priorPurchases: visitor.priorPurchases + (plan.purchased ? 1 : 0),
+      };
+    }
+    this.active.push({ plan, next: 0 });
+    this.stats.sessionsStarted += 1;
+    if (plan.purchased) this.stats.sessionsPurchased += 1;
+    return plan;
+  }
+
+  private returningUser(nowMs: number): KnownUser | null {
+    if (!this.rng.chance(this.returningShare)) return null;
+    const candidate = this.users.length > 0 ? this.rng.pick(this.users) : undefined;
+    if (candidate && candidate.availableAtMs <= nowMs) return candidate;
+    if (this.users.length >= this.userPoolSize) return null;
+    const user: KnownUser = { visitor: this.newVisitor(`user-${String(this.users.length + 1).padStart(4, '0')}`), availableAtMs: 0 };
+    this.users.push(user);
+    return user;
+  }
+
+  private newVisitor(userId: string | null): Visitor {
+    return { anonymousId: this.rng.uuid(), userId, userAgent: this.rng.pick(USER_AGENTS), priorSessions: 0, priorPurchases: 0 };
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { env, loadConfig } from '@telltale/runtime';
+
+export const trafficEnv = {
+  /** Where the collector listens. @default http://127.0.0.1:8080 */
+  COLLECTOR_URL: env.url('http://127.0.0.1:8080'),
+  /** Target events per second, long-run average. @default 100 */
+  TRAFFIC_EVENTS_PER_S: z.coerce.number().positive().max(100_000).default(100),
+  /** Stop after this many seconds. @default unlimited */
+  TRAFFIC_DURATION_S: z.coerce.number().positive().optional(),
+  /** Any text; the same seed replays the same visitors and messageIds. @default random */
+  TRAFFIC_SEED: env.optionalString(),
+  /**
+   * Least gap between two sessions of one logged-in user, seconds; keep it above the enricher's
+   * ENRICHER_SESSION_TIMEOUT_S so two visits do not merge into one session. @default 45
+   */
+  TRAFFIC_MIN_RETURN_GAP_S: z.coerce.number().min(0).default(45),
+  /** @default info */
+  LOG_LEVEL: env.logLevel(),
+};
+
+export type TrafficConfig = ReturnType<typeof loadTrafficConfig>;
+
+export function loadTrafficConfig(vars: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(trafficEnv, vars);
+}
