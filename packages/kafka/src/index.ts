@@ -4,3 +4,4 @@ export { AvroProducer, type OutgoingRecord, type ProducerOptions } from './avro-
 export { BatchConsumer, type BatchConsumerOptions, type ConsumedRecord, type Subscription } from './batch-consumer';
 export { DeadLetterPublisher, type Rejection } from './dead-letter';
 export { followTopic, type TopicFollower } from './topic-follower';
+export { connectStage, type KafkaStage } from './kafka-stage';

@@ -1,5 +1,4 @@
-import { topicsFor } from '@telltale/contracts';
-import { AvroProducer, DeadLetterPublisher, createKafkaClient, ensureTopics } from '@telltale/kafka';
+import { connectStage } from '@telltale/kafka';
 import { Counter, ServiceLifecycle, createLogger, createMetricsRegistry, runMain } from '@telltale/runtime';
 import { loadCollectorConfig } from './collector.config';
 import { buildCollectorServer } from './collector.server';
@@ -11,21 +10,23 @@ runMain(async () => {
   const lifecycle = new ServiceLifecycle(logger);
   lifecycle.installSignalHandlers();
 
-  const topics = topicsFor(config.TOPIC_PREFIX);
-  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-collector' }, logger);
-  await ensureTopics(kafka, Object.values(topics));
   const produceRequests = new Counter({
     name: 'telltale_collector_produce_requests_total',
     help: 'Produce requests sent to Kafka (requests arriving within COLLECTOR_LINGER_MS share one)',
     registers: [registry],
   });
-  const producer = new AvroProducer(kafka, { lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() });
-  await producer.connect();
+  const { topics, producer, deadLetters } = await connectStage({
+    stage: 'collector',
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.TOPIC_PREFIX,
+    logger,
+    producer: { lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() },
+  });
 
   let accepting = true;
   const app = buildCollectorServer({
     producer,
-    deadLetters: new DeadLetterPublisher(producer, topics, 'collector'),
+    deadLetters,
     topics,
     logger,
     registry,

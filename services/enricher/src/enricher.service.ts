@@ -1,13 +1,5 @@
-import { topicsFor, type CleanEvent, type FeatureVector, type RawEvent } from '@telltale/contracts';
-import {
-  AvroProducer,
-  BatchConsumer,
-  DeadLetterPublisher,
-  createKafkaClient,
-  ensureTopics,
-  type ConsumedRecord,
-  type Rejection,
-} from '@telltale/kafka';
+import type { CleanEvent, FeatureVector, RawEvent } from '@telltale/contracts';
+import { BatchConsumer, connectStage, type ConsumedRecord, type Rejection } from '@telltale/kafka';
 import { Counter, Gauge, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
 import type { EnricherConfig } from './enricher.config';
 import { EventEnricher } from './event-enricher';
@@ -19,12 +11,12 @@ export interface RunningEnricher {
 }
 
 export async function startEnricher(config: EnricherConfig, logger: Logger, registry: Registry): Promise<RunningEnricher> {
-  const topics = topicsFor(config.TOPIC_PREFIX);
-  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-enricher' }, logger);
-  await ensureTopics(kafka, Object.values(topics));
-  const producer = new AvroProducer(kafka);
-  await producer.connect();
-  const deadLetters = new DeadLetterPublisher(producer, topics, 'enricher');
+  const { topics, client, producer, deadLetters } = await connectStage({
+    stage: 'enricher',
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.TOPIC_PREFIX,
+    logger,
+  });
 
   const enricher = new EventEnricher({
     sessionTimeoutMs: config.ENRICHER_SESSION_TIMEOUT_S * 1000,
@@ -80,7 +72,7 @@ export async function startEnricher(config: EnricherConfig, logger: Logger, regi
     ]);
   }
 
-  const consumer = new BatchConsumer(kafka, {
+  const consumer = new BatchConsumer(client, {
     groupId: config.ENRICHER_GROUP_ID,
     subscriptions: [{ topic: topics.rawEvents, handle }],
     deadLetters,

@@ -1,5 +1,5 @@
-import { topicsFor, type Model } from '@telltale/contracts';
-import { AvroProducer, BatchConsumer, createKafkaClient, DeadLetterPublisher, ensureTopics, followTopic } from '@telltale/kafka';
+import type { Model } from '@telltale/contracts';
+import { BatchConsumer, connectStage, followTopic } from '@telltale/kafka';
 import { LatestModels } from '@telltale/model';
 import type { HealthCheck, Logger, Registry } from '@telltale/runtime';
 import type { ScorerConfig } from './scorer.config';
@@ -18,12 +18,12 @@ export interface ScorerApp {
  * first batches after a restart would be counted as "no model" although a model exists.
  */
 export async function startScorerApp(config: ScorerConfig, logger: Logger, registry: Registry): Promise<ScorerApp> {
-  const topics = topicsFor(config.TOPIC_PREFIX);
-  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'scorer' }, logger);
-  await ensureTopics(kafka, [topics.features, topics.models, topics.predictions, topics.deadLetters]);
-
-  const producer = new AvroProducer(kafka);
-  await producer.connect();
+  const { topics, client: kafka, producer, deadLetters } = await connectStage({
+    stage: 'scorer',
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.TOPIC_PREFIX,
+    logger,
+  });
   const service = new ScorerService({
     config,
     topics,
@@ -39,7 +39,7 @@ export async function startScorerApp(config: ScorerConfig, logger: Logger, regis
   const consumer = new BatchConsumer(kafka, {
     groupId: config.SCORER_GROUP_ID,
     subscriptions: [service.subscription()],
-    deadLetters: new DeadLetterPublisher(producer, topics, 'scorer'),
+    deadLetters,
     partitionsConsumedConcurrently: 3,
   });
   try {

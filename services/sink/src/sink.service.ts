@@ -1,14 +1,6 @@
 import { createClickHouseClient, migrate, settingsFromEnv } from '@telltale/clickhouse';
-import { topicsFor, type Topic } from '@telltale/contracts';
-import {
-  AvroProducer,
-  BatchConsumer,
-  DeadLetterPublisher,
-  createKafkaClient,
-  ensureTopics,
-  type ConsumedRecord,
-  type Subscription,
-} from '@telltale/kafka';
+import type { Topic } from '@telltale/contracts';
+import { BatchConsumer, connectStage, type ConsumedRecord, type Subscription } from '@telltale/kafka';
 import { Counter, Histogram, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
 import type { SinkConfig } from './sink.config';
 import { eventRow, featureRow, predictionRow } from './table-rows';
@@ -24,12 +16,12 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
   await migrate(settings, logger);
   const clickhouse = createClickHouseClient(settings);
 
-  const topics = topicsFor(config.TOPIC_PREFIX);
-  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: 'telltale-sink' }, logger);
-  await ensureTopics(kafka, Object.values(topics));
-  const producer = new AvroProducer(kafka);
-  await producer.connect();
-  const deadLetters = new DeadLetterPublisher(producer, topics, 'sink');
+  const { topics, client, producer, deadLetters } = await connectStage({
+    stage: 'sink',
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.TOPIC_PREFIX,
+    logger,
+  });
 
   const rowsInserted = new Counter({
     name: 'telltale_sink_rows_inserted_total',
@@ -69,7 +61,7 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
     };
   }
 
-  const consumer = new BatchConsumer(kafka, {
+  const consumer = new BatchConsumer(client, {
     groupId: config.SINK_GROUP_ID,
     subscriptions: [
       subscribe(topics.cleanEvents, 'events', eventRow),
