@@ -3,7 +3,8 @@ import type { Model, Topics } from '@telltale/contracts';
 import type { AvroProducer } from '@telltale/kafka';
 import type { LatestModels } from '@telltale/model';
 import { withRetry, type Logger } from '@telltale/runtime';
-import { fitModel, type SkipReason } from './model-fitting';
+import type { SkipReason } from './model-fitting';
+import { fitModelOnThread } from './model-fitting.thread';
 import type { TrainerConfig } from './trainer.config';
 import type { TrainerMetrics } from './trainer.metrics';
 import { loadTrainingRows } from './training-data';
@@ -66,7 +67,7 @@ export class TrainerService {
       metrics.trainingRows.set({ model }, rows.length);
 
       const version = this.deps.models.versionOf(model) + 1;
-      const outcome = fitModel(rows, {
+      const outcome = await fitModelOnThread(rows, {
         name: model,
         version,
         minRows: config.TRAINER_MIN_ROWS,
