@@ -68,7 +68,12 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.CLICKHOUSE_URL;
   if (!url) throw new Error('CLICKHOUSE_URL is not set: run integration tests through jest (its global setup starts ClickHouse)');
-  const settings: ClickHouseSettings = { url, user: 'default', password: '', database: testId('db') };
+  const settings: ClickHouseSettings = {
+    url,
+    user: process.env.CLICKHOUSE_USER || 'default',
+    password: process.env.CLICKHOUSE_PASSWORD ?? '',
+    database: testId('db'),
+  };
   await migrate(settings, testLogger('migrate'));
   const client = createClickHouseClient(settings);
   return {
