@@ -25,7 +25,11 @@ export function testKafka(clientId = testId('client')): KafkaClient {
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails with `what` after the deadline. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

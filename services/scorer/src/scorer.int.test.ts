@@ -1,24 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { topicsFor, type FeatureVector, type Model, type Prediction } from '@telltale/contracts';
-import { AvroProducer, consumerLag, createKafkaClient, ensureTopics, followTopic, type KafkaClient, type TopicFollower } from '@telltale/kafka';
+import { AvroProducer, consumerLag, ensureTopics, followTopic, type KafkaClient, type TopicFollower } from '@telltale/kafka';
 import { scoreProbability } from '@telltale/model';
-import { createLogger, createMetricsRegistry, type Registry } from '@telltale/runtime';
+import { createMetricsRegistry, type Registry } from '@telltale/runtime';
+import { eventually, testId as id, testKafka, testLogger } from '@telltale/testing';
 import { startScorerApp, type ScorerApp } from './scorer.app';
 import { loadScorerConfig } from './scorer.config';
 
-const id = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
-const logger = createLogger('scorer-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-/** Polls until `check` returns a value, failing with `what` after the deadline. */
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const logger = testLogger('scorer-test');
 
 async function counterValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const metric = registry.getSingleMetric(name);
@@ -62,8 +50,7 @@ describe('scorer against a real broker', () => {
     eventually(() => predictions.find((p) => p.messageId === messageId), `a prediction for ${messageId}`);
 
   beforeAll(async () => {
-    if (!process.env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest');
-    kafka = createKafkaClient({ brokers: process.env.KAFKA_BROKERS.split(','), clientId: id('scorer-test') }, logger);
+    kafka = testKafka(id('scorer-test'));
     await ensureTopics(kafka, [topics.features, topics.models, topics.predictions, topics.deadLetters]);
     producer = new AvroProducer(kafka);
     await producer.connect();

@@ -1,32 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createClickHouseClient, migrate, toClickHouseTime, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
+import { toClickHouseTime, type ClickHouseClient } from '@telltale/clickhouse';
 import { topicsFor, type Model } from '@telltale/contracts';
-import { createKafkaClient, followTopic, type KafkaClient } from '@telltale/kafka';
-import { createLogger, createMetricsRegistry } from '@telltale/runtime';
+import { followTopic, type KafkaClient } from '@telltale/kafka';
+import { createMetricsRegistry } from '@telltale/runtime';
+import { createTestDatabase, eventually, testId as id, testKafka, testLogger, type TestDatabase } from '@telltale/testing';
 import { startTrainerApp } from './trainer.app';
 import { loadTrainerConfig } from './trainer.config';
 
-const id = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
-const logger = createLogger('trainer-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-function requireEnv(name: 'KAFKA_BROKERS' | 'CLICKHOUSE_URL'): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through jest (its global setup starts the stack)`);
-  return value;
-}
-
-/** Polls until `check` returns a value, failing with `what` after the deadline. */
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const logger = testLogger('trainer-test');
 
 /** Every model on the topic, read from the beginning until `count` have arrived. */
 async function readModels(kafka: KafkaClient, prefix: string, count: number): Promise<Model[]> {
@@ -38,20 +20,6 @@ async function readModels(kafka: KafkaClient, prefix: string, count: number): Pr
   } finally {
     await follower.stop();
   }
-}
-
-async function createDatabase(): Promise<{ settings: ClickHouseSettings; client: ClickHouseClient; drop(): Promise<void> }> {
-  const settings: ClickHouseSettings = { url: requireEnv('CLICKHOUSE_URL'), user: 'default', password: '', database: id('trainer_db') };
-  await migrate(settings, logger);
-  const client = createClickHouseClient(settings);
-  return {
-    settings,
-    client,
-    drop: async () => {
-      await client.command({ query: `DROP DATABASE IF EXISTS ${settings.database}` });
-      await client.close();
-    },
-  };
 }
 
 /** mulberry32: the same synthetic data on every run. */
@@ -118,12 +86,12 @@ async function insertSessions(client: ClickHouseClient, sessions: number, opts: 
 describe('trainer against real Kafka and ClickHouse', () => {
   let kafka: KafkaClient;
   beforeAll(() => {
-    kafka = createKafkaClient({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId: id('trainer-test') }, logger);
+    kafka = testKafka(id('trainer-test'));
   });
 
   describe('on learnable data', () => {
     const prefix = `${id('trainer')}.`;
-    let db: Awaited<ReturnType<typeof createDatabase>>;
+    let db: TestDatabase;
     let labelled = 0;
     const config = () =>
       loadTrainerConfig({
@@ -137,7 +105,7 @@ describe('trainer against real Kafka and ClickHouse', () => {
       });
 
     beforeAll(async () => {
-      db = await createDatabase();
+      db = await createTestDatabase();
       ({ labelled } = await insertSessions(db.client, 200, { purchases: true }));
     });
     afterAll(async () => {
@@ -184,9 +152,9 @@ describe('trainer against real Kafka and ClickHouse', () => {
 
   describe('on one-class data', () => {
     const prefix = `${id('trainer')}.`;
-    let db: Awaited<ReturnType<typeof createDatabase>>;
+    let db: TestDatabase;
     beforeAll(async () => {
-      db = await createDatabase();
+      db = await createTestDatabase();
       await insertSessions(db.client, 100, { purchases: false });
     });
     afterAll(async () => {
