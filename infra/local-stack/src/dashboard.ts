@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@telltale/clickhouse';
-import { CounterRate, maxOf, parseMetricsText, sumOf, type MetricSample } from './metrics-text';
+import { CounterRate, countOf, maxOf, parseMetricsText, sumOf, type MetricSample } from './metrics-text';
 import type { ServiceName } from './pipeline';
 
 export interface ServiceHealth {
@@ -147,10 +147,11 @@ export class DashboardSampler {
       auc: maxOf(metrics('trainer'), 'telltale_trainer_auc'),
       predictionsPerS: this.rates.predictions.perSecond(),
       predictionsTotal,
+      // A labelled counter has no sample before its first increment: a service that answered has rejected 0.
       dlq: {
-        collector: sumOf(metrics('collector'), 'telltale_collector_events_rejected_total', { reason: 'invalid_event' }),
-        enricher: sumOf(metrics('enricher'), 'telltale_enricher_events_total', { outcome: 'rejected' }),
-        sink: sumOf(metrics('sink'), 'telltale_sink_rows_rejected_total'),
+        collector: countOf(metrics('collector'), 'telltale_collector_events_rejected_total', { reason: 'invalid_event' }),
+        enricher: countOf(metrics('enricher'), 'telltale_enricher_events_total', { outcome: 'rejected' }),
+        sink: countOf(metrics('sink'), 'telltale_sink_rows_rejected_total'),
       },
       traffic,
       logDir: this.logDir,

@@ -1,4 +1,4 @@
-import { CounterRate, maxOf, parseMetricsText, sumOf } from './metrics-text';
+import { CounterRate, countOf, maxOf, parseMetricsText, sumOf } from './metrics-text';
 
 const TEXT = `# HELP telltale_collector_events_accepted_total Events acknowledged by Kafka
 # TYPE telltale_collector_events_accepted_total counter
@@ -70,5 +70,14 @@ describe('CounterRate', () => {
     expect(rate.perSecond()).toBeUndefined();
     rate.add(4000, 60);
     expect(rate.perSecond()).toBeCloseTo(50);
+  });
+});
+
+describe('countOf', () => {
+  it('is 0 for a service that answered without a sample yet, undefined for one that did not answer', () => {
+    const samples = parseMetricsText('# TYPE x_total counter\ny_total{a="1"} 3\n');
+    expect(countOf(samples, 'x_total')).toBe(0);
+    expect(countOf(samples, 'y_total', { a: '1' })).toBe(3);
+    expect(countOf(undefined, 'x_total')).toBeUndefined();
   });
 });

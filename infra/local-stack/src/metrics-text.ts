@@ -66,6 +66,11 @@ export function sumOf(samples: MetricSample[] | undefined, name: string, where: 
   return found ? sum : undefined;
 }
 
+/** Like sumOf, but 0 when the service answered and the counter has no sample yet (nothing counted so far). */
+export function countOf(samples: MetricSample[] | undefined, name: string, where: Record<string, string> = {}): number | undefined {
+  return samples ? (sumOf(samples, name, where) ?? 0) : undefined;
+}
+
 /** Largest value of a gauge across label sets (e.g. the newest model version over models). */
 export function maxOf(samples: MetricSample[] | undefined, name: string): number | undefined {
   const values = (samples ?? []).filter((s) => s.name === name && !Number.isNaN(s.value)).map((s) => s.value);
