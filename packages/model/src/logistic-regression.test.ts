@@ -1,21 +1,10 @@
+import { seededRandom } from '@telltale/testing';
 import { collectFeatureNames, designMatrix, trainLogisticRegression, type LabelledSample } from './logistic-regression';
 import { rocAuc } from './metrics';
 import { scoreProbability } from './probability';
 
-/** mulberry32: a tiny seeded PRNG so the data set is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function syntheticSamples(n: number, seed: number): LabelledSample[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: n }, () => {
     const carts = Math.floor(random() * 5);
     const value = random() * 200;

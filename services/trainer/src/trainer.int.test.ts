@@ -4,7 +4,7 @@ import { toClickHouseTime, type ClickHouseClient } from '@telltale/clickhouse';
 import { topicsFor, type Model } from '@telltale/contracts';
 import { followTopic, type KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { createTestDatabase, eventually, testId as id, testKafka, testLogger, type TestDatabase } from '@telltale/testing';
+import { createTestDatabase, eventually, seededRandom, testId as id, testKafka, testLogger, type TestDatabase } from '@telltale/testing';
 import { startTrainerApp } from './trainer.app';
 import { loadTrainerConfig } from './trainer.config';
 
@@ -22,18 +22,6 @@ async function readModels(kafka: KafkaClient, prefix: string, count: number): Pr
   }
 }
 
-/** mulberry32: the same synthetic data on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SNAPSHOTS_PER_SESSION = 4;
 
 /**
@@ -42,7 +30,7 @@ const SNAPSHOTS_PER_SESSION = 4;
  * in: the purchase's own snapshot, one after it, duplicate rows, and a snapshot younger than the label delay.
  */
 async function insertSessions(client: ClickHouseClient, sessions: number, opts: { purchases: boolean }): Promise<{ labelled: number }> {
-  const random = prng(7);
+  const random = seededRandom(7);
   const t0 = Date.now() - 2 * 3600_000;
   const features: Array<Record<string, unknown>> = [];
   const events: Array<Record<string, unknown>> = [];
