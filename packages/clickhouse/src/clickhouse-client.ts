@@ -1,6 +1,6 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger as ClientLogger, type LogParams } from '@clickhouse/client';
 import { z } from 'zod';
-import { env } from '@telltale/runtime';
+import { env, type Logger } from '@telltale/runtime';
 
 export type { ClickHouseClient };
 
@@ -39,12 +39,42 @@ export function settingsFromEnv(config: {
   };
 }
 
-export function createClickHouseClient(settings: ClickHouseSettings, database = settings.database): ClickHouseClient {
+/**
+ * The client logs through the service's pino logger (structured, at the service's level) instead of the console.
+ * Its errors are also thrown to the caller, who decides how loud they are, so they are logged here at warn.
+ */
+function clientLoggerClass(logger: Logger): new () => ClientLogger {
+  const log = logger.child({ component: 'clickhouse-client' });
+  const fields = ({ module, args }: LogParams, err?: Error) => ({ module, ...args, ...(err ? { err: err.message } : {}) });
+  return class implements ClientLogger {
+    trace(p: LogParams) {
+      log.trace(fields(p), p.message);
+    }
+    debug(p: LogParams) {
+      log.debug(fields(p), p.message);
+    }
+    info(p: LogParams) {
+      log.info(fields(p), p.message);
+    }
+    warn(p: LogParams & { err?: Error }) {
+      log.warn(fields(p, p.err), p.message);
+    }
+    error(p: LogParams & { err: Error }) {
+      log.warn(fields(p, p.err), p.message);
+    }
+  };
+}
+
+export function createClickHouseClient(
+  settings: ClickHouseSettings,
+  opts: { database?: string; logger?: Logger } = {},
+): ClickHouseClient {
   return createClient({
+    ...(opts.logger ? { log: { LoggerClass: clientLoggerClass(opts.logger), level: ClickHouseLogLevel.WARN } } : {}),
     url: settings.url,
     username: settings.user,
     password: settings.password,
-    database,
+    database: opts.database ?? settings.database,
     request_timeout: settings.requestTimeoutMs ?? 30_000,
     clickhouse_settings: {
       // Inserts return only once the data is written, so an offset commit after insert() means durable rows.

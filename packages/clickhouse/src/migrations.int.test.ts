@@ -20,7 +20,7 @@ describe('migrate on the real engine', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
     writeFileSync(path.join(dir, '001_t.sql'), 'CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE = MergeTree ORDER BY x;\n');
     const settings = { url: process.env.CLICKHOUSE_URL!, user: 'default', password: '', database: testId('db') };
-    db = { settings, client: createClickHouseClient(settings, 'default'), drop: async () => {
+    db = { settings, client: createClickHouseClient(settings, { database: 'default' }), drop: async () => {
       await db.client.command({ query: `DROP DATABASE IF EXISTS ${settings.database}` });
       await db.client.close();
     } };

@@ -35,13 +35,13 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * An applied migration whose file changed is an error: write a new migration instead.
  */
 export async function migrate(settings: ClickHouseSettings, logger: Logger, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const bootstrap = createClickHouseClient(settings, 'default');
+  const bootstrap = createClickHouseClient(settings, { database: 'default', logger });
   try {
     await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${settings.database}` });
   } finally {
     await bootstrap.close();
   }
-  const client = createClickHouseClient(settings);
+  const client = createClickHouseClient(settings, { logger });
   try {
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS schema_migrations

@@ -79,7 +79,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     database: testId('db'),
   };
   await migrate(settings, testLogger('migrate'));
-  const client = createClickHouseClient(settings);
+  const client = createClickHouseClient(settings, { logger: testLogger('clickhouse') });
   return {
     settings,
     client,

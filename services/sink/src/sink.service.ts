@@ -14,7 +14,7 @@ export interface RunningSink {
 export async function startSink(config: SinkConfig, logger: Logger, registry: Registry): Promise<RunningSink> {
   const settings = settingsFromEnv(config);
   await migrate(settings, logger);
-  const clickhouse = createClickHouseClient(settings);
+  const clickhouse = createClickHouseClient(settings, { logger });
 
   const { topics, client, producer, deadLetters } = await connectStage({
     stage: 'sink',

@@ -39,7 +39,7 @@ export async function startTrainerApp(config: TrainerConfig, logger: Logger, reg
   try {
     await follower.caughtUp;
     await producer.connect();
-    clickhouse = createClickHouseClient(settingsFromEnv(config));
+    clickhouse = createClickHouseClient(settingsFromEnv(config), { logger });
   } catch (err) {
     await follower.stop();
     throw err;
