@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import avro from 'avsc';
 import { topicsFor, type AvroCodec, type Model, type Topic } from '@telltale/contracts';
-import { ensureTopics, type KafkaClient } from '@telltale/kafka';
+import { consumerLag, ensureTopics, type KafkaClient } from '@telltale/kafka';
 import { scoreProbability } from '@telltale/model';
 import { createTestDatabase, eventually, freePort, readTopicUntil, testId, testKafka, type TestDatabase } from '@telltale/testing';
 import { REPO_ROOT } from './infrastructure';
@@ -37,6 +37,7 @@ function trainingSession(i: number, start: number) {
 describe('pipeline end to end', () => {
   const prefix = `${testId('e2e')}.`;
   const topics = topicsFor(prefix);
+  const groups = { enricher: testId('enricher'), sink: testId('sink'), scorer: testId('scorer') };
   let kafka: KafkaClient;
   let db: TestDatabase;
   let pipeline: Pipeline | undefined;
@@ -62,9 +63,9 @@ describe('pipeline end to end', () => {
         CLICKHOUSE_URL: db.settings.url,
         CLICKHOUSE_DATABASE: db.settings.database,
         TOPIC_PREFIX: prefix,
-        ENRICHER_GROUP_ID: testId('enricher'),
-        SINK_GROUP_ID: testId('sink'),
-        SCORER_GROUP_ID: testId('scorer'),
+        ENRICHER_GROUP_ID: groups.enricher,
+        SINK_GROUP_ID: groups.sink,
+        SCORER_GROUP_ID: groups.scorer,
         SINK_MAX_WAIT_MS: '200',
         TRAINER_INTERVAL_S: '3',
         TRAINER_MIN_ROWS: '50',
@@ -171,5 +172,16 @@ describe('pipeline end to end', () => {
       const found = await rs.json<{ probability: number }>();
       return found.some((r) => Math.abs(r.probability - (prediction.value.probability as number)) < 1e-12);
     }, 'the prediction in ClickHouse');
+  });
+
+  it('stops on SIGTERM with exit code 0, every consumed record processed and committed', async () => {
+    await pipeline!.stop();
+    const exits = Object.fromEntries(pipeline!.services.map((s) => [s.name, s.exit]));
+    const clean = { code: 0, signal: null };
+    expect(exits).toEqual({ collector: clean, enricher: clean, sink: clean, trainer: clean, scorer: clean });
+    expect(await consumerLag(kafka, groups.enricher, topics.rawEvents.name)).toBe(0);
+    expect(await consumerLag(kafka, groups.sink, topics.cleanEvents.name)).toBe(0);
+    expect(await consumerLag(kafka, groups.sink, topics.predictions.name)).toBe(0);
+    expect(await consumerLag(kafka, groups.scorer, topics.features.name)).toBe(0);
   });
 });
