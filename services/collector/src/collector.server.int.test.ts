@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { topicsFor } from '@telltale/contracts';
 import { AvroProducer, DeadLetterPublisher, ensureTopics, type KafkaClient } from '@telltale/kafka';
@@ -101,6 +102,24 @@ describe('collector against a real broker', () => {
     const json = (await res.json()) as Record<string, unknown>;
     expect(json).toMatchObject(expected);
     expect(typeof json.reason).toBe('string');
+  });
+
+  it('accepts gzip-compressed batches and refuses other encodings with 415', async () => {
+    const body = gzipSync(JSON.stringify({ batch: [{ type: 'page', userId: 'gus', messageId: 'c-gz' }] }));
+    const gz = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+    expect(gz.status).toBe(200);
+    expect(await gz.json()).toEqual({ success: true, accepted: 1 });
+    const raw = await readTopicUntil(kafka, topics.rawEvents, (r) => r.some((x) => x.value.messageId === 'c-gz'));
+    expect(raw.find((x) => x.value.messageId === 'c-gz')).toMatchObject({ key: 'gus', value: { type: 'page', userId: 'gus' } });
+
+    const br = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body });
+    expect(br.status).toBe(415);
+    expect(await br.json()).toMatchObject({ reason: 'unsupported Content-Encoding "br": send identity or gzip' });
+
+    const bomb = gzipSync(JSON.stringify({ batch: [{ type: 'page', userId: 'u', properties: { x: 'y'.repeat(200_000) } }] }));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const big = await fetch(`${url}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
+    expect(big.status).toBe(413);
   });
 
   it('accepts single events on /v1/track and serves /healthz and /metrics', async () => {

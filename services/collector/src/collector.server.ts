@@ -1,3 +1,4 @@
+import { createGunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher } from '@telltale/kafka';
@@ -58,6 +59,22 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
           : { error: status === 500 ? 'internal error' : 'bad request', field: null, reason: err.message };
     if (status < 500) rejected.inc({ reason: body.error === 'invalid JSON' ? 'invalid_json' : 'bad_request' });
     void reply.code(status).send(body);
+  });
+
+  // Server-side SDKs send gzip bodies. bodyLimit applies to the decompressed bytes, so a small bomb cannot expand
+  // past it; receivedEncodedLength keeps fastify's Content-Length check on the bytes that came over the wire.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding === undefined || encoding === 'identity') return payload;
+    if (encoding !== 'gzip') {
+      throw Object.assign(new Error(`unsupported Content-Encoding ${JSON.stringify(encoding)}: send identity or gzip`), { statusCode: 415 });
+    }
+    const gunzip = createGunzip();
+    let encodedLength = 0;
+    payload.on('data', (chunk: Buffer) => (encodedLength += chunk.length));
+    const decoded = payload.pipe(gunzip);
+    Object.defineProperty(decoded, 'receivedEncodedLength', { get: () => encodedLength });
+    return decoded;
   });
 
   app.addHook('onResponse', async (_req, reply) => {
