@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { commonEnv, env, loadConfig } from '@telltale/runtime';
 
 export const collectorEnv = {
@@ -12,6 +13,15 @@ export const collectorEnv = {
   COLLECTOR_MAX_BATCH_EVENTS: env.int(500, 1),
   /** How long the producer holds records so concurrent requests share a produce request. @default 5 */
   COLLECTOR_LINGER_MS: env.int(5),
+  /**
+   * Origins whose pages may send events (CORS), comma-separated, or * for any: browser trackers post cross-origin.
+   * @default *
+   */
+  COLLECTOR_CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'expected * or origins like https://shop.example'),
   /** Keep context.ip as sent by the client; off by default so no IP address is stored. @default false */
   COLLECTOR_KEEP_IP: env.boolean(false),
 };

@@ -1,4 +1,5 @@
 import { createGunzip } from 'node:zlib';
+import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher } from '@telltale/kafka';
@@ -15,6 +16,8 @@ export interface CollectorDeps {
   maxBodyBytes: number;
   maxBatchEvents: number;
   keepIp: boolean;
+  /** Origins allowed to post from a browser; ['*'] for any. @default ['*'] */
+  corsOrigins?: string[];
 }
 
 /** The error body every 4xx/5xx carries: which field, and why. */
@@ -47,6 +50,12 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   });
 
   const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false });
+
+  // Browser trackers post cross-origin, and send JSON as text/plain (analytics.js, navigator.sendBeacon) so that
+  // no CORS preflight is needed: parse it as JSON all the same.
+  const origins = deps.corsOrigins ?? ['*'];
+  void app.register(cors, { origin: origins.includes('*') ? '*' : origins, methods: ['POST'], maxAge: 86_400 });
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;

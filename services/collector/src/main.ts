@@ -34,6 +34,7 @@ runMain(async () => {
     maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
     maxBatchEvents: config.COLLECTOR_MAX_BATCH_EVENTS,
     keepIp: config.COLLECTOR_KEEP_IP,
+    corsOrigins: config.COLLECTOR_CORS_ORIGINS,
   });
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ port: config.PORT, topic: topics.rawEvents.name }, 'collector listening');

@@ -1,0 +1,89 @@
+// A real browser on another origin sends events the ways browser trackers do: fetch with a text/plain JSON body
+// (analytics.js, no CORS preflight), navigator.sendBeacon (page unload), and fetch with application/json
+// (preflighted). All three must reach events.raw.
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser } from 'playwright-core';
+import { topicsFor } from '@telltale/contracts';
+import { AvroProducer, DeadLetterPublisher, ensureTopics, type KafkaClient } from '@telltale/kafka';
+import { createMetricsRegistry } from '@telltale/runtime';
+import { readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
+import { buildCollectorServer } from './collector.server';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function trackerPage(collectorUrl: string): string {
+  return `<!doctype html><html><body><script>
+    const batch = (id) => JSON.stringify({ batch: [{ type: 'track', event: 'Product Clicked', anonymousId: 'browser-1', messageId: id,
+      timestamp: new Date().toISOString(), properties: { productId: 'p1' }, context: { page: { path: location.pathname } } }] });
+    window.results = (async () => {
+      const plain = await fetch('${collectorUrl}/v1/batch', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: batch('b-fetch'), keepalive: true });
+      const beacon = navigator.sendBeacon('${collectorUrl}/v1/batch', new Blob([batch('b-beacon')], { type: 'text/plain' }));
+      const json = await fetch('${collectorUrl}/v1/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch('b-json') });
+      return { plain: plain.status, plainBody: await plain.json(), beacon, json: json.status };
+    })();
+  </script></body></html>`;
+}
+
+describe('collector from a browser on another origin', () => {
+  const topics = topicsFor(`${testId('browser')}.`);
+  let kafka: KafkaClient;
+  let producer: AvroProducer;
+  let app: FastifyInstance;
+  let site: http.Server;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+    }
+    kafka = testKafka();
+    await ensureTopics(kafka, Object.values(topics));
+    producer = new AvroProducer(kafka);
+    await producer.connect();
+    app = buildCollectorServer({
+      producer,
+      deadLetters: new DeadLetterPublisher(producer, topics, 'collector'),
+      topics,
+      logger: testLogger(),
+      registry: createMetricsRegistry('collector'),
+      health: {},
+      maxBodyBytes: 64 * 1024,
+      maxBatchEvents: 10,
+      keepIp: false,
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const collectorUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    // The shop's site: another port, so another origin.
+    site = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(trackerPage(collectorUrl));
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    site?.close();
+    await app?.close();
+    await producer?.disconnect();
+  });
+
+  it('accepts fetch (text/plain and JSON) and sendBeacon, and the events reach Kafka', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/product/1`);
+    const results = await page.evaluate('window.results');
+    expect(results).toEqual({ plain: 200, plainBody: { success: true, accepted: 1 }, beacon: true, json: 200 });
+
+    const raw = await readTopicUntil(kafka, topics.rawEvents, (r) => r.length >= 3);
+    expect(raw.map((r) => r.value.messageId).sort()).toEqual(['b-beacon', 'b-fetch', 'b-json']);
+    expect(raw[0]!.key).toBe('browser-1');
+    expect(JSON.parse(raw[0]!.value.context)).toEqual({ page: { path: '/product/1' } });
+  });
+});
