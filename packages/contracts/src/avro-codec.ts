@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { frame, rabinFingerprint, unframe } from './single-object';
-import { readSchemaFile } from './schema-files';
+import { listHistorySchemaFiles, readSchemaFile, SCHEMAS_DIR } from './schema-files';
 
 /** A value that failed Avro validation or decoding; never worth retrying. */
 export class AvroCodecError extends Error {
@@ -21,16 +21,44 @@ export interface AvroCodec<T> {
   readonly type: avro.Type;
   /** Validates then encodes with the single-object header. */
   encode(value: T): Buffer;
-  /** Decodes a single-object message written with this schema (or an older one registered as a writer). */
+  /** Decodes a single-object message written with this schema or with an earlier version of it (schemas/history). */
   decode(message: Buffer): T;
 }
 
-export function createAvroCodec<T>(schemaFile: string): AvroCodec<T> {
-  const { schema } = readSchemaFile(schemaFile);
+/** The schema's Parsing Canonical Form (Avro spec): what the fingerprint is computed on. */
+export const parsingCanonicalForm = (type: avro.Type): string =>
+  // TRICKY: avsc's toString() references a named type by its name alone; schema() writes it out in full, in the
+  // canonical field order and without doc, default or logicalType attributes.
+  JSON.stringify(type.schema());
+
+const fingerprintOf = (type: avro.Type) => rabinFingerprint(parsingCanonicalForm(type));
+
+/**
+ * Resolvers from every earlier version of the same record (same full name) in schemas/history, by fingerprint.
+ * createResolver throws when the current schema cannot read an old one: an incompatible change fails at start
+ * (and in the contract tests), not on the first old message.
+ */
+function historyResolvers(type: avro.Type, dir: string): Map<string, avro.Resolver> {
+  const resolvers = new Map<string, avro.Resolver>();
+  for (const file of listHistorySchemaFiles(dir)) {
+    const writer = avro.Type.forSchema(readSchemaFile(file, dir).schema as avro.Schema);
+    if (writer.name !== type.name) continue;
+    try {
+      resolvers.set(fingerprintOf(writer).toString('hex'), type.createResolver(writer));
+    } catch (err) {
+      throw new Error(`${type.name}: the current schema cannot read ${file}: ${(err as Error).message}`);
+    }
+  }
+  return resolvers;
+}
+
+export function createAvroCodec<T>(schemaFile: string, opts: { dir?: string } = {}): AvroCodec<T> {
+  const dir = opts.dir ?? SCHEMAS_DIR;
+  const { schema } = readSchemaFile(schemaFile, dir);
   const type = avro.Type.forSchema(schema as avro.Schema);
-  // NOTE: toString() without a value is avsc's Parsing Canonical Form, the input the fingerprint is defined on.
-  const fingerprint = rabinFingerprint(type.toString());
+  const fingerprint = fingerprintOf(type);
   const schemaName = type.name ?? schemaFile;
+  const olderWriters = historyResolvers(type, dir);
 
   return {
     schemaName,
@@ -56,14 +84,15 @@ export function createAvroCodec<T>(schemaFile: string): AvroCodec<T> {
       } catch (err) {
         throw new AvroCodecError((err as Error).message);
       }
-      if (!parts.fingerprint.equals(fingerprint)) {
+      const resolver = parts.fingerprint.equals(fingerprint) ? undefined : olderWriters.get(parts.fingerprint.toString('hex'));
+      if (!parts.fingerprint.equals(fingerprint) && !resolver) {
         throw new AvroCodecError(
           `unknown writer schema fingerprint ${parts.fingerprint.toString('hex')} for ${schemaName} ` +
-            `(expected ${fingerprint.toString('hex')})`,
+            `(expected ${fingerprint.toString('hex')} or one in schemas/history)`,
         );
       }
       try {
-        return type.fromBuffer(parts.body) as T;
+        return type.fromBuffer(parts.body, resolver) as T;
       } catch (err) {
         throw new AvroCodecError(`cannot decode ${schemaName}: ${(err as Error).message}`);
       }

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import avro from 'avsc';
 import { GENERATED_TYPES_PATH, generateTypes } from './generate-types';
-import { AvroCodecError, listSchemaFiles, rabinFingerprint, topicsFor, type RawEvent } from './index';
+import { AvroCodecError, SCHEMAS_DIR, createAvroCodec, listSchemaFiles, rabinFingerprint, topicsFor, type Prediction, type RawEvent } from './index';
 
 const rawEvent: RawEvent = {
   messageId: 'm-1',
@@ -50,7 +52,7 @@ describe('topic codecs', () => {
     const bytes = topics.rawEvents.codec.encode(rawEvent);
     const schema = JSON.parse(readFileSync(`${__dirname}/../../../schemas/raw-event.avsc`, 'utf8'));
     const type = avro.Type.forSchema(schema);
-    expect(bytes.subarray(2, 10)).toEqual(rabinFingerprint(type.toString()));
+    expect(bytes.subarray(2, 10)).toEqual(rabinFingerprint(JSON.stringify(type.schema())));
     expect(type.fromBuffer(bytes.subarray(10))).toEqual(rawEvent);
   });
 
@@ -79,8 +81,62 @@ describe('topic codecs', () => {
     expect(() => topics.rawEvents.codec.decode(prediction)).toThrow(/unknown writer schema fingerprint/);
   });
 
+  // Fingerprints of this repository's schemas as an independent implementation computes them (Python fastavro:
+  // fingerprint(to_parsing_canonical_form(parse_schema(s)), 'CRC-64-AVRO'), the wire bytes in hex). A change to a
+  // schema changes these: update them together with schemas/history.
+  it.each([
+    ['predictions', 'd78ee51ae5c91bc6'],
+    ['rawEvents', 'cbbb237fec264b53'],
+    ['models', '2d0982802efe300a'],
+  ] as const)('%s carries the fingerprint other Avro implementations compute', (topic, fastavroHex) => {
+    expect(topics[topic].codec.fingerprint.toString('hex')).toBe(fastavroHex);
+  });
+
   it('has a schema file for every topic and a topic for every schema file', () => {
     const used = Object.values(topics).map((t) => `${t.codec.schemaName}`);
     expect(used).toHaveLength(listSchemaFiles().length);
+  });
+});
+
+describe('schema evolution', () => {
+  const current = JSON.parse(readFileSync(path.join(SCHEMAS_DIR, 'prediction.avsc'), 'utf8'));
+  const prediction: Prediction = {
+    userKey: 'u',
+    sessionId: 's',
+    messageId: 'm',
+    modelName: 'p',
+    modelVersion: 3,
+    probability: 0.25,
+    eventTime: 1,
+    predictedAt: 2,
+  };
+
+  /** A schemas folder whose prediction.avsc is `schema` and whose history holds `older`. */
+  function schemasDir(schema: object, older: object[]): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'schemas-'));
+    mkdirSync(path.join(dir, 'history'));
+    writeFileSync(path.join(dir, 'prediction.avsc'), JSON.stringify(schema));
+    older.forEach((o, i) => writeFileSync(path.join(dir, 'history', `prediction.v${i + 1}.avsc`), JSON.stringify(o)));
+    return dir;
+  }
+
+  it('reads messages written with a version kept in schemas/history, filling added fields from their defaults', () => {
+    const next = { ...current, fields: [...current.fields, { name: 'explanation', type: ['null', 'string'], default: null }] };
+    const writtenBefore = createAvroCodec<Prediction>('prediction.avsc').encode(prediction);
+    const reader = createAvroCodec<Prediction & { explanation: string | null }>('prediction.avsc', { dir: schemasDir(next, [current]) });
+    expect(reader.decode(writtenBefore)).toEqual({ ...prediction, explanation: null });
+  });
+
+  it('refuses to start when the current schema cannot read a kept version', () => {
+    const incompatible = { ...current, fields: [...current.fields, { name: 'explanation', type: 'string' }] };
+    expect(() => createAvroCodec('prediction.avsc', { dir: schemasDir(incompatible, [current]) })).toThrow(
+      /Prediction: the current schema cannot read history\/prediction.v1.avsc/,
+    );
+  });
+
+  it('rejects messages from versions nobody kept', () => {
+    const next = { ...current, fields: [...current.fields, { name: 'explanation', type: ['null', 'string'], default: null }] };
+    const reader = createAvroCodec('prediction.avsc', { dir: schemasDir(next, []) });
+    expect(() => reader.decode(createAvroCodec<Prediction>('prediction.avsc').encode(prediction))).toThrow(/or one in schemas\/history/);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 /** The repository's schemas/ folder: the single source of truth for every topic value. */
@@ -9,13 +9,27 @@ export interface SchemaFile {
   schema: Record<string, unknown>;
 }
 
-export function readSchemaFile(file: string): SchemaFile {
-  const schema = JSON.parse(readFileSync(path.join(SCHEMAS_DIR, file), 'utf8')) as Record<string, unknown>;
+export function readSchemaFile(file: string, dir = SCHEMAS_DIR): SchemaFile {
+  const schema = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
   return { file, schema };
 }
 
-export function listSchemaFiles(): string[] {
-  return readdirSync(SCHEMAS_DIR)
+/** The current schemas, one per topic value. */
+export function listSchemaFiles(dir = SCHEMAS_DIR): string[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.avsc'))
     .sort();
+}
+
+/**
+ * Earlier versions of the schemas (schemas/history/*.avsc). Messages written with them may still sit in a topic,
+ * so every reader keeps them to resolve those messages against the current schema.
+ */
+export function listHistorySchemaFiles(dir = SCHEMAS_DIR): string[] {
+  const history = path.join(dir, 'history');
+  if (!existsSync(history)) return [];
+  return readdirSync(history)
+    .filter((f) => f.endsWith('.avsc'))
+    .sort()
+    .map((f) => path.join('history', f));
 }
