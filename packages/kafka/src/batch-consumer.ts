@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { AvroCodecError, type Topic } from '@telltale/contracts';
+import { Counter, Gauge, type Registry } from '@telltale/runtime';
 import type { DeadLetterPublisher } from './dead-letter';
 import type { KafkaClient } from './kafka-client';
 
@@ -38,8 +39,33 @@ export interface BatchConsumerOptions {
   minBytes?: number;
   /** @default 500 */
   maxWaitTimeInMs?: number;
-  /** Called after each committed batch (metrics). */
-  onBatchCommitted?: (info: { topic: string; partition: number; records: number; invalid: number; lastOffset: string }) => void;
+  /** Where the consumer's metrics go (records consumed, undecodable records, lag per partition). */
+  registry?: Registry;
+}
+
+interface ConsumerMetrics {
+  consumed: Counter<'topic'>;
+  undecodable: Counter<'topic'>;
+  lag: Gauge<'topic' | 'partition'>;
+}
+
+function consumerMetrics(registry: Registry): ConsumerMetrics {
+  const registers = [registry];
+  return {
+    consumed: new Counter({ name: 'telltale_kafka_consumed_records_total', help: 'Records processed and committed', labelNames: ['topic'], registers }),
+    undecodable: new Counter({
+      name: 'telltale_kafka_undecodable_records_total',
+      help: 'Records that were not valid Avro for their topic (sent to the dead-letter topic)',
+      labelNames: ['topic'],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'telltale_kafka_consumer_lag',
+      help: 'Records behind the high watermark after the last committed batch',
+      labelNames: ['topic', 'partition'],
+      registers,
+    }),
+  };
 }
 
 /**
@@ -51,12 +77,14 @@ export class BatchConsumer {
   private readonly byTopic: Map<string, Subscription<unknown>>;
   private running = false;
   private crashed: Error | undefined;
+  private readonly metrics: ConsumerMetrics | undefined;
 
   constructor(
     client: KafkaClient,
     private readonly options: BatchConsumerOptions,
   ) {
     this.byTopic = new Map(options.subscriptions.map((s) => [s.topic.name, s as Subscription<unknown>]));
+    this.metrics = options.registry ? consumerMetrics(options.registry) : undefined;
     this.consumer = client.kafka.consumer({
       groupId: options.groupId,
       minBytes: options.minBytes ?? 1,
@@ -131,13 +159,9 @@ export class BatchConsumer {
     await this.consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
     ]);
-    this.options.onBatchCommitted?.({
-      topic: batch.topic,
-      partition: batch.partition,
-      records: records.length,
-      invalid: invalid.length,
-      lastOffset,
-    });
+    this.metrics?.consumed.inc({ topic: batch.topic }, records.length);
+    if (invalid.length > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, invalid.length);
+    this.metrics?.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
   }
 
   /** Healthy while running and not crashed (kafkajs restarts after retriable crashes and clears this on re-join). */

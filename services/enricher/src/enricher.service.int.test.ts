@@ -1,7 +1,7 @@
 import { topicsFor, type RawEvent } from '@telltale/contracts';
 import { AvroProducer, ensureTopics, type KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
+import { eventually, readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
 import { loadEnricherConfig } from './enricher.config';
 import { startEnricher, type RunningEnricher } from './enricher.service';
 
@@ -79,5 +79,16 @@ describe('enricher against a real broker', () => {
     );
     const incomplete = reasons.find((r) => r.field === 'properties.revenue')!;
     expect(topics.rawEvents.codec.decode(incomplete.payload).messageId).toBe('e-2');
+
+    // Consumer metrics: 4 decodable records processed and committed, 1 undecodable, nothing left behind.
+    const topic = topics.rawEvents.name;
+    // The counters move once the batch is committed, which may be just after its outputs are readable.
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${enricher.adminPort}/metrics`)).text();
+      return text.includes(`telltale_kafka_consumed_records_total{topic="${topic}",service="enricher"} 4`) ? text : undefined;
+    }, 'the consumed-records counter');
+    expect(metrics).toContain(`telltale_kafka_consumed_records_total{topic="${topic}",service="enricher"} 4`);
+    expect(metrics).toContain(`telltale_kafka_undecodable_records_total{topic="${topic}",service="enricher"} 1`);
+    expect(metrics).toMatch(new RegExp(`telltale_kafka_consumer_lag\\{topic="${topic.replace(/\./g, '\\.')}",partition="\\d",service="enricher"\\} 0`));
   });
 });

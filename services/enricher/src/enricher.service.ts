@@ -76,6 +76,7 @@ export async function startEnricher(config: EnricherConfig, logger: Logger, regi
     groupId: config.ENRICHER_GROUP_ID,
     subscriptions: [{ topic: topics.rawEvents, handle }],
     deadLetters,
+    registry,
   });
   await consumer.start();
   const admin = await startAdminServer({ port: config.ADMIN_PORT, registry, checks: { consumer: () => consumer.health() } });

@@ -41,6 +41,7 @@ export async function startScorerApp(config: ScorerConfig, logger: Logger, regis
     subscriptions: [service.subscription()],
     deadLetters,
     partitionsConsumedConcurrently: 3,
+    registry,
   });
   try {
     await follower.caughtUp;

@@ -126,6 +126,19 @@ describe('sink against a real broker and ClickHouse', () => {
     const dlq = await readTopicUntil(kafka, topics.deadLetters, (r) => r.length >= 1);
     expect(dlq[0]!.value).toMatchObject({ stage: 'sink', sourceTopic: topics.cleanEvents.name, reason: expect.stringMatching(/cannot map to a events row/) });
     expect(topics.cleanEvents.codec.decode(dlq[0]!.value.payload).messageId).toBe('s-bad');
+
+    // The sink also stores dead letters in ClickHouse, where they can be counted and inspected.
+    const stored = await eventually(async () => {
+      const rs = await db.client.query({
+        query: 'SELECT stage, source_topic, reason, payload_base64 FROM dead_letters WHERE stage = {stage:String}',
+        query_params: { stage: 'sink' },
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<{ stage: string; source_topic: string; reason: string; payload_base64: string }>();
+      return rows.length > 0 ? rows : undefined;
+    }, 'the dead letter in ClickHouse');
+    expect(stored[0]).toMatchObject({ stage: 'sink', source_topic: topics.cleanEvents.name, reason: expect.stringMatching(/cannot map to a events row/) });
+    expect(topics.cleanEvents.codec.decode(Buffer.from(stored[0]!.payload_base64, 'base64')).messageId).toBe('s-bad');
   });
 
   it('commits only what was inserted: a restarted sink resumes without losing or re-reading committed rows', async () => {

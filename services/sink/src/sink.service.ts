@@ -1,9 +1,9 @@
 import { createClickHouseClient, migrate, settingsFromEnv } from '@telltale/clickhouse';
 import type { Topic } from '@telltale/contracts';
-import { BatchConsumer, connectStage, type ConsumedRecord, type Subscription } from '@telltale/kafka';
+import { BatchConsumer, connectStage, type ConsumedRecord, type Rejection, type Subscription } from '@telltale/kafka';
 import { Counter, Histogram, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
 import type { SinkConfig } from './sink.config';
-import { eventRow, featureRow, predictionRow } from './table-rows';
+import { deadLetterRow, eventRow, featureRow, predictionRow } from './table-rows';
 import { TableWriter } from './table-writer';
 
 export interface RunningSink {
@@ -44,7 +44,13 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
   });
 
   const stopping = { aborted: false };
-  function subscribe<T>(topic: Topic<T>, table: string, toRow: (v: T) => Record<string, unknown>): Subscription<T> {
+  function subscribe<T>(
+    topic: Topic<T>,
+    table: string,
+    toRow: (v: T) => Record<string, unknown>,
+    /** Where rows ClickHouse refuses go. @default the dead-letter topic */
+    onRejected?: (rejected: Rejection[]) => Promise<void>,
+  ): Subscription<T> {
     const writer = new TableWriter<T>(clickhouse, table, toRow, logger, config.SINK_INSERT_RETRIES);
     return {
       topic,
@@ -55,7 +61,7 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
         rowsInserted.inc({ table }, result.inserted);
         if (result.rejected.length > 0) {
           rowsRejected.inc({ table }, result.rejected.length);
-          await deadLetters.publish(result.rejected);
+          await (onRejected ?? ((r) => deadLetters.publish(r)))(result.rejected);
         }
       },
     };
@@ -67,9 +73,17 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
       subscribe(topics.cleanEvents, 'events', eventRow),
       subscribe(topics.features, 'session_features', featureRow),
       subscribe(topics.predictions, 'predictions', predictionRow),
+      // TRICKY: a dead letter ClickHouse refuses is not dead-lettered again (that would loop); it stays in the
+      // events.dlq topic and is logged with where to find it.
+      subscribe(topics.deadLetters, 'dead_letters', deadLetterRow, async (rejected) => {
+        for (const { source, reason } of rejected) {
+          logger.error({ topic: source?.topic, partition: source?.partition, offset: source?.offset, reason }, 'dead letter not stored in ClickHouse; it remains on the topic');
+        }
+      }),
     ],
     deadLetters,
     minBytes: config.SINK_MIN_BYTES,
+    registry,
     maxWaitTimeInMs: config.SINK_MAX_WAIT_MS,
   });
   await consumer.start();

@@ -1,5 +1,5 @@
 import { toClickHouseTime } from '@telltale/clickhouse';
-import type { CleanEvent, FeatureVector, Prediction } from '@telltale/contracts';
+import type { CleanEvent, DeadLetter, FeatureVector, Prediction } from '@telltale/contracts';
 
 // One mapping per table, Avro record → JSONEachRow row; column names follow infra/clickhouse/migrations.
 
@@ -53,5 +53,19 @@ export function predictionRow(p: Prediction) {
     probability: p.probability,
     event_time: toClickHouseTime(p.eventTime),
     predicted_at: toClickHouseTime(p.predictedAt),
+  };
+}
+
+export function deadLetterRow(d: DeadLetter) {
+  return {
+    stage: d.stage,
+    reason: d.reason,
+    field: d.field,
+    source_topic: d.sourceTopic,
+    source_partition: d.sourcePartition,
+    source_offset: d.sourceOffset,
+    key: d.key,
+    payload_base64: d.payload.toString('base64'),
+    failed_at: toClickHouseTime(d.failedAt),
   };
 }
