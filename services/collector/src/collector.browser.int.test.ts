@@ -4,13 +4,9 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
-import { topicsFor } from '@telltale/contracts';
-import { AvroProducer, DeadLetterPublisher, ensureTopics, type KafkaClient } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
-import { readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
-import { buildCollectorServer } from './collector.server';
+import { readTopicUntil } from '@telltale/testing';
+import { startTestCollector, type TestCollector } from './collector.test-harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -28,10 +24,7 @@ function trackerPage(collectorUrl: string): string {
 }
 
 describe('collector from a browser on another origin', () => {
-  const topics = topicsFor(`${testId('browser')}.`);
-  let kafka: KafkaClient;
-  let producer: AvroProducer;
-  let app: FastifyInstance;
+  let collector: TestCollector;
   let site: http.Server;
   let browser: Browser;
 
@@ -39,27 +32,11 @@ describe('collector from a browser on another origin', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
     }
-    kafka = testKafka();
-    await ensureTopics(kafka, Object.values(topics));
-    producer = new AvroProducer(kafka);
-    await producer.connect();
-    app = buildCollectorServer({
-      producer,
-      deadLetters: new DeadLetterPublisher(producer, topics, 'collector'),
-      topics,
-      logger: testLogger(),
-      registry: createMetricsRegistry('collector'),
-      health: {},
-      maxBodyBytes: 64 * 1024,
-      maxBatchEvents: 10,
-      keepIp: false,
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const collectorUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    collector = await startTestCollector('browser');
     // The shop's site: another port, so another origin.
     site = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(trackerPage(collectorUrl));
+      res.end(trackerPage(collector.url));
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     browser = await chromium.launch({
@@ -71,8 +48,7 @@ describe('collector from a browser on another origin', () => {
   afterAll(async () => {
     await browser?.close();
     site?.close();
-    await app?.close();
-    await producer?.disconnect();
+    await collector?.close();
   });
 
   it('accepts fetch (text/plain and JSON) and sendBeacon, and the events reach Kafka', async () => {
@@ -81,7 +57,7 @@ describe('collector from a browser on another origin', () => {
     const results = await page.evaluate('window.results');
     expect(results).toEqual({ plain: 200, plainBody: { success: true, accepted: 1 }, beacon: true, json: 200 });
 
-    const raw = await readTopicUntil(kafka, topics.rawEvents, (r) => r.length >= 3);
+    const raw = await readTopicUntil(collector.kafka, collector.topics.rawEvents, (r) => r.length >= 3);
     expect(raw.map((r) => r.value.messageId).sort()).toEqual(['b-beacon', 'b-fetch', 'b-json']);
     expect(raw[0]!.key).toBe('browser-1');
     expect(JSON.parse(raw[0]!.value.context)).toEqual({ page: { path: '/product/1' } });

@@ -1,43 +1,19 @@
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
-import { topicsFor } from '@telltale/contracts';
-import { AvroProducer, DeadLetterPublisher, ensureTopics, type KafkaClient } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
-import { readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
-import { buildCollectorServer } from './collector.server';
+import { readTopicUntil } from '@telltale/testing';
+import { startTestCollector, type TestCollector } from './collector.test-harness';
 
 describe('collector against a real broker', () => {
-  const topics = topicsFor(`${testId('collector')}.`);
-  let kafka: KafkaClient;
-  let producer: AvroProducer;
-  let app: FastifyInstance;
+  let collector: TestCollector;
+  let topics: TestCollector['topics'];
+  let kafka: TestCollector['kafka'];
   let url: string;
 
   beforeAll(async () => {
-    kafka = testKafka();
-    await ensureTopics(kafka, Object.values(topics));
-    producer = new AvroProducer(kafka);
-    await producer.connect();
-    app = buildCollectorServer({
-      producer,
-      deadLetters: new DeadLetterPublisher(producer, topics, 'collector'),
-      topics,
-      logger: testLogger(),
-      registry: createMetricsRegistry('collector'),
-      health: {},
-      maxBodyBytes: 64 * 1024,
-      maxBatchEvents: 10,
-      keepIp: false,
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    collector = await startTestCollector('collector');
+    ({ topics, kafka, url } = collector);
   });
 
-  afterAll(async () => {
-    await app.close();
-    await producer.disconnect();
-  });
+  afterAll(() => collector?.close());
 
   const post = (path: string, body: string) =>
     fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

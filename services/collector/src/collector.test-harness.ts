@@ -1,0 +1,45 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Topics } from '@telltale/contracts';
+import { connectStage, type KafkaClient } from '@telltale/kafka';
+import { createMetricsRegistry } from '@telltale/runtime';
+import { testId, testLogger } from '@telltale/testing';
+import { buildCollectorServer } from './collector.server';
+
+export interface TestCollector {
+  topics: Topics;
+  kafka: KafkaClient;
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A collector on a free port, producing to topics of its own on the test broker (limits: 64 KiB, 10 events). */
+export async function startTestCollector(name: string): Promise<TestCollector> {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest');
+  const stage = await connectStage({ stage: 'collector', brokers: brokers.split(','), topicPrefix: `${testId(name)}.`, logger: testLogger() });
+  const app = buildCollectorServer({
+    producer: stage.producer,
+    deadLetters: stage.deadLetters,
+    topics: stage.topics,
+    logger: testLogger(),
+    registry: createMetricsRegistry('collector'),
+    health: {},
+    maxBodyBytes: 64 * 1024,
+    maxBatchEvents: 10,
+    keepIp: false,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    topics: stage.topics,
+    kafka: stage.client,
+    app,
+    url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    close: async () => {
+      await app.close();
+      await stage.producer.disconnect();
+    },
+  };
+}
+
