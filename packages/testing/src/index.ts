@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createClickHouseClient, migrate, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
 import type { Topic } from '@telltale/contracts';
-import { createKafkaClient, followTopic, type KafkaClient } from '@telltale/kafka';
+import { connectStage, createKafkaClient, followTopic, type KafkaClient, type KafkaStage } from '@telltale/kafka';
 import { createLogger, type Logger } from '@telltale/runtime';
 
 /** A short random id for topic prefixes, group ids and database names: tests never share state. */
@@ -22,6 +22,14 @@ export function brokersFromEnv(): string[] {
 
 export function testKafka(clientId = testId('client')): KafkaClient {
   return createKafkaClient({ brokers: brokersFromEnv(), clientId }, testLogger('kafka'));
+}
+
+/**
+ * Every topic under `topicPrefix` created, a client and a connected producer: what a test needs to feed a service.
+ * `stage` names the stage in the dead letters it writes.
+ */
+export function testStage(topicPrefix: string, stage = 'test'): Promise<KafkaStage> {
+  return connectStage({ stage, brokers: brokersFromEnv(), topicPrefix, logger: testLogger('kafka') });
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails with `what` after the deadline. */

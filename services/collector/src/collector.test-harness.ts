@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Topics } from '@telltale/contracts';
-import { connectStage, type KafkaClient } from '@telltale/kafka';
+import type { KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { testId, testLogger } from '@telltale/testing';
+import { testId, testLogger, testStage } from '@telltale/testing';
 import { buildCollectorServer } from './collector.server';
 
 export interface TestCollector {
@@ -16,9 +16,7 @@ export interface TestCollector {
 
 /** A collector on a free port, producing to topics of its own on the test broker (limits: 64 KiB, 10 events). */
 export async function startTestCollector(name: string): Promise<TestCollector> {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest');
-  const stage = await connectStage({ stage: 'collector', brokers: brokers.split(','), topicPrefix: `${testId(name)}.`, logger: testLogger() });
+  const stage = await testStage(`${testId(name)}.`, 'collector');
   const app = buildCollectorServer({
     producer: stage.producer,
     deadLetters: stage.deadLetters,

@@ -1,7 +1,7 @@
 import { topicsFor, type RawEvent } from '@telltale/contracts';
-import { AvroProducer, ensureTopics, type KafkaClient } from '@telltale/kafka';
+import type { AvroProducer, KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { eventually, readTopicUntil, testId, testKafka, testLogger } from '@telltale/testing';
+import { eventually, readTopicUntil, testId, testStage, testLogger } from '@telltale/testing';
 import { loadEnricherConfig } from './enricher.config';
 import { startEnricher, type RunningEnricher } from './enricher.service';
 
@@ -29,10 +29,7 @@ describe('enricher against a real broker', () => {
   let enricher: RunningEnricher;
 
   beforeAll(async () => {
-    kafka = testKafka();
-    await ensureTopics(kafka, Object.values(topics));
-    producer = new AvroProducer(kafka);
-    await producer.connect();
+    ({ client: kafka, producer } = await testStage(prefix));
     const config = loadEnricherConfig({
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       TOPIC_PREFIX: prefix,

@@ -1,8 +1,8 @@
 import { topicsFor, type FeatureVector, type Model, type Prediction } from '@telltale/contracts';
-import { AvroProducer, consumerLag, ensureTopics, followTopic, type KafkaClient, type TopicFollower } from '@telltale/kafka';
+import { consumerLag, followTopic, type AvroProducer, type KafkaClient, type TopicFollower } from '@telltale/kafka';
 import { scoreProbability } from '@telltale/model';
 import { createMetricsRegistry, type Registry } from '@telltale/runtime';
-import { eventually, testId as id, testKafka, testLogger } from '@telltale/testing';
+import { eventually, testId as id, testLogger, testStage } from '@telltale/testing';
 import { startScorerApp, type ScorerApp } from './scorer.app';
 import { loadScorerConfig } from './scorer.config';
 
@@ -50,10 +50,7 @@ describe('scorer against a real broker', () => {
     eventually(() => predictions.find((p) => p.messageId === messageId), `a prediction for ${messageId}`);
 
   beforeAll(async () => {
-    kafka = testKafka(id('scorer-test'));
-    await ensureTopics(kafka, [topics.features, topics.models, topics.predictions, topics.deadLetters]);
-    producer = new AvroProducer(kafka);
-    await producer.connect();
+    ({ client: kafka, producer } = await testStage(prefix));
     predictionsFollower = await followTopic(kafka, topics.predictions, (p) => predictions.push(p), { groupIdPrefix: id('reader') });
   });
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { startChdbServer, type ChdbServer } from '@telltale/chdb-server';
 import { createClickHouseClient, migrate, type ClickHouseSettings } from '@telltale/clickhouse';
 import { topicsFor, type CleanEvent } from '@telltale/contracts';
-import { AvroProducer, consumerLag, ensureTopics, type KafkaClient } from '@telltale/kafka';
+import { consumerLag, type AvroProducer, type KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { eventually, freePort, testId, testKafka, testLogger } from '@telltale/testing';
+import { eventually, freePort, testId, testStage, testLogger } from '@telltale/testing';
 import { loadSinkConfig } from './sink.config';
 import { startSink, type RunningSink } from './sink.service';
 
@@ -54,10 +54,7 @@ describe('sink through a ClickHouse outage', () => {
     port = await freePort();
     clickhouse = await startChdbServer({ port, dataDir });
     settings = { url: clickhouse.url, user: 'default', password: '', database: 'outage' };
-    kafka = testKafka();
-    await ensureTopics(kafka, Object.values(topics));
-    producer = new AvroProducer(kafka);
-    await producer.connect();
+    ({ client: kafka, producer } = await testStage(prefix));
   });
 
   afterAll(async () => {

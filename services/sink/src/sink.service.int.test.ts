@@ -1,7 +1,7 @@
 import { topicsFor, type CleanEvent } from '@telltale/contracts';
-import { AvroProducer, ensureTopics, type KafkaClient } from '@telltale/kafka';
+import type { AvroProducer, KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { createTestDatabase, eventually, readTopicUntil, testId, testKafka, testLogger, type TestDatabase } from '@telltale/testing';
+import { createTestDatabase, eventually, readTopicUntil, testId, testStage, testLogger, type TestDatabase } from '@telltale/testing';
 import { loadSinkConfig } from './sink.config';
 import { startSink, type RunningSink } from './sink.service';
 
@@ -59,10 +59,7 @@ describe('sink against a real broker and ClickHouse', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    kafka = testKafka();
-    await ensureTopics(kafka, Object.values(topics));
-    producer = new AvroProducer(kafka);
-    await producer.connect();
+    ({ client: kafka, producer } = await testStage(prefix));
   });
 
   afterAll(async () => {
