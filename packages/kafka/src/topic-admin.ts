@@ -1,4 +1,5 @@
 import type { Topic } from '@telltale/contracts';
+import { isRetriable, withRetry } from '@telltale/runtime';
 import type { KafkaClient } from './kafka-client';
 
 export interface TopicLayout {
@@ -27,6 +28,15 @@ export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unkn
         replicationFactor: layout.replicationFactor ?? 1,
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
+    });
+    // TRICKY: on a freshly started KRaft broker, metadata can show a leader before the partition is served, and the
+    // first ListOffsets then fails with "This server does not host this topic-partition". Wait until every new
+    // topic answers, so callers (followers reading to the end, consumers) never see that.
+    await withRetry(() => Promise.all(missing.map((t) => admin.fetchTopicOffsets(t.name))), {
+      retries: 10,
+      initialDelayMs: 50,
+      maxDelayMs: 1000,
+      shouldRetry: isRetriable,
     });
     client.logger.info({ topics: missing.map((t) => t.name) }, 'created topics');
   } finally {
