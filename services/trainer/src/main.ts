@@ -12,10 +12,12 @@ async function main(): Promise<void> {
   const unknown = args.filter((a) => a !== '--once');
   if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')}; usage: main.ts [--once]`);
   const config = loadTrainerConfig();
-  const logger = createLogger('trainer', config.LOG_LEVEL);
+  const once = args.includes('--once');
+  // In --once mode stdout carries only the JSON summary; logs go to stderr.
+  const logger = createLogger('trainer', config.LOG_LEVEL, { toStderr: once });
   const registry = createMetricsRegistry('trainer');
 
-  if (args.includes('--once')) {
+  if (once) {
     process.exitCode = await trainOnce(config, logger, registry);
     return;
   }

@@ -163,7 +163,10 @@ describe('trainer against real Kafka and ClickHouse', () => {
       });
       expect(result.stderr).toContain('no model published: all 400 labelled rows have label 0');
       expect(result.status).toBe(2);
-      const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      // stdout is exactly one JSON line (logs go to stderr in --once mode).
+      const lines = result.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const summary = JSON.parse(lines[0]!) as Record<string, unknown>;
       expect(summary).toMatchObject({ published: false, reason: 'one_class', rows: 400 });
 
       // Nothing on the models topic (the CLI created it, so it exists).
