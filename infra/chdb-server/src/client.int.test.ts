@@ -7,6 +7,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { startChdbServer, type ChdbServer } from './server';
+import type { LogEvent } from './log';
 
 jest.setTimeout(60_000);
 
@@ -26,10 +27,25 @@ describe('@clickhouse/client against chdb-server', () => {
   let server: ChdbServer;
   let client: ClickHouseClient;
   const tables: string[] = [];
+  // The server's log, so a test can wait for "the server is running query X" instead of sleeping.
+  const logged: LogEvent[] = [];
+  const queryStarted = (queryId: string) =>
+    new Promise<void>((resolve) => {
+      const poll = () => (logged.some((e) => e.event === 'query_start' && e.query_id === queryId) ? resolve() : setTimeout(poll, 10));
+      poll();
+    });
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'chdb-server-client-'));
-    server = await startChdbServer({ port: 0, dataDir, log: process.env.CHDB_TEST_LOG ? (e) => console.log(JSON.stringify(e)) : undefined });
+    server = await startChdbServer({
+      port: 0,
+      dataDir,
+      logQueries: true,
+      log: (e) => {
+        logged.push(e);
+        if (process.env.CHDB_TEST_LOG) console.log(JSON.stringify(e));
+      },
+    });
     client = createClient({ url: server.url, log: { level: ClickHouseLogLevel.OFF } });
   });
 
@@ -225,14 +241,19 @@ describe('@clickhouse/client against chdb-server', () => {
   });
 
   it('keeps answering /ping while a long query runs, and runs queued queries after it', async () => {
-    const long = client.query({ query: 'SELECT sleep(2) AS s', format: 'JSONEachRow' }).then((rs) => rs.json());
-    await new Promise((r) => setTimeout(r, 200));
-    const t0 = Date.now();
+    // Order of events, not wall-clock time: the ping must answer while the long query is running.
+    const done: string[] = [];
+    const long = client
+      .query({ query: 'SELECT sleep(2) AS s', format: 'JSONEachRow', query_id: 'long-during-ping' })
+      .then((rs) => rs.json())
+      .finally(() => done.push('long query'));
+    await queryStarted('long-during-ping');
     expect(await client.ping()).toEqual({ success: true });
-    expect(Date.now() - t0).toBeLessThan(500);
+    done.push('ping');
     const queued = client.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow' }).then((rs) => rs.json());
     expect(await long).toEqual([{ s: 0 }]);
     expect(await queued).toEqual([{ one: 1 }]);
+    expect(done).toEqual(['ping', 'long query']);
   });
 
   it('honours the database setting of the client', async () => {

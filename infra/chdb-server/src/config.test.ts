@@ -11,11 +11,16 @@ describe('loadConfig', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('defaults to 127.0.0.1:8123 and <repo>/.local/chdb', () => {
-    expect(loadConfig({})).toEqual({ host: '127.0.0.1', port: 8123, dataDir: path.join(REPO_ROOT, '.local', 'chdb') });
+    expect(loadConfig({})).toEqual({ host: '127.0.0.1', port: 8123, dataDir: path.join(REPO_ROOT, '.local', 'chdb'), logQueries: false });
   });
 
   it('reads the variables', () => {
-    expect(loadConfig({ CHDB_PORT: '0', CHDB_HOST: '0.0.0.0', CHDB_DATA_DIR: tmp })).toEqual({ host: '0.0.0.0', port: 0, dataDir: tmp });
+    expect(loadConfig({ CHDB_PORT: '0', CHDB_HOST: '0.0.0.0', CHDB_DATA_DIR: tmp, CHDB_LOG_QUERIES: 'true' })).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+      dataDir: tmp,
+      logQueries: true,
+    });
   });
 
   it('names every bad variable', () => {
@@ -35,5 +40,6 @@ describe('loadConfig', () => {
     expect(problems[2]).toMatch(/CHDB_DATA_DIR .* is not a directory/);
     expect(() => loadConfig({ CHDB_PORT: '70000' })).toThrow(/CHDB_PORT/);
     expect(() => loadConfig({ CHDB_DATA_DIR: ' ' })).toThrow(/CHDB_DATA_DIR is set but empty/);
+    expect(() => loadConfig({ CHDB_LOG_QUERIES: 'verbose' })).toThrow(/CHDB_LOG_QUERIES must be .*"verbose"/);
   });
 });

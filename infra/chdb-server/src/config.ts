@@ -8,6 +8,8 @@ export interface ChdbServerConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** Log a query_start and query_finish event per query (ClickHouse's query_log, as log lines). */
+  logQueries: boolean;
 }
 
 export class ConfigError extends Error {
@@ -18,7 +20,8 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads CHDB_PORT (default 8123), CHDB_HOST (default 127.0.0.1) and CHDB_DATA_DIR (default <repo>/.local/chdb).
+ * Reads CHDB_PORT (default 8123), CHDB_HOST (default 127.0.0.1), CHDB_DATA_DIR (default <repo>/.local/chdb) and
+ * CHDB_LOG_QUERIES (default 0).
  * Throws a ConfigError naming every bad variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChdbServerConfig {
@@ -64,6 +67,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ChdbServerConf
     }
   }
 
+  const rawLogQueries = env.CHDB_LOG_QUERIES?.trim().toLowerCase();
+  let logQueries = false;
+  if (rawLogQueries !== undefined && rawLogQueries !== '') {
+    if (['1', 'true', 'yes'].includes(rawLogQueries)) logQueries = true;
+    else if (!['0', 'false', 'no'].includes(rawLogQueries)) {
+      problems.push(`CHDB_LOG_QUERIES must be 1/true/yes or 0/false/no, got ${JSON.stringify(env.CHDB_LOG_QUERIES)}`);
+    }
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, dataDir };
+  return { host, port, dataDir, logQueries };
 }

@@ -1,6 +1,6 @@
 /**
  * Embedded ClickHouse for local runs and tests: `tsx infra/chdb-server/src/main.ts`.
- * Env: CHDB_PORT (8123), CHDB_HOST (127.0.0.1), CHDB_DATA_DIR (<repo>/.local/chdb).
+ * Env: CHDB_PORT (8123), CHDB_HOST (127.0.0.1), CHDB_DATA_DIR (<repo>/.local/chdb), CHDB_LOG_QUERIES (0).
  * SIGTERM/SIGINT: stop accepting, finish accepted requests, close the chDB session, exit 0.
  */
 import { ConfigError, loadConfig } from './config';

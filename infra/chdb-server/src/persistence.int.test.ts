@@ -31,7 +31,8 @@ interface Cli {
   lines: Array<Record<string, unknown>>;
   stderr: string[];
   exited: Promise<number | null>;
-  waitFor(event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The first log line with this event (and these field values). */
+  waitFor(event: string, fields?: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 function startCli(env: Record<string, string>): Cli {
@@ -57,10 +58,10 @@ function startCli(env: Record<string, string>): Cli {
     lines,
     stderr,
     exited,
-    waitFor: (event, timeoutMs = 60_000) =>
+    waitFor: (event, fields = {}, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
-          const hit = lines.find((l) => l.event === event);
+          const hit = lines.find((l) => l.event === event && Object.entries(fields).every(([k, v]) => l[k] === v));
           if (hit) {
             clearTimeout(timer);
             resolve(hit);
@@ -113,7 +114,7 @@ describe('persistence and the CLI', () => {
   it('CLI: logs JSON, finishes the in-flight query on SIGTERM, exits 0, and the data survives a restart (SIGINT too)', async () => {
     const dataDir = tmp();
     const port = await freePort();
-    const env = { CHDB_PORT: String(port), CHDB_HOST: '127.0.0.1', CHDB_DATA_DIR: dataDir };
+    const env = { CHDB_PORT: String(port), CHDB_HOST: '127.0.0.1', CHDB_DATA_DIR: dataDir, CHDB_LOG_QUERIES: '1' };
     const url = `http://127.0.0.1:${port}`;
 
     const first = startCli(env);
@@ -127,13 +128,21 @@ describe('persistence and the CLI', () => {
     const bad = await client.query({ query: 'SELEC 1' }).catch((e: unknown) => e);
     expect((bad as { type?: string }).type).toBe('SYNTAX_ERROR');
 
-    const inFlight = client.query({ query: 'SELECT sleep(1.5) AS s, count() AS n FROM cli_kept', format: 'JSONEachRow' }).then((rs) => rs.json());
-    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = client
+      .query({ query: 'SELECT sleep(1.5) AS s, count() AS n FROM cli_kept', format: 'JSONEachRow', query_id: 'in-flight-at-sigterm' })
+      .then((rs) => rs.json());
+    // SIGTERM only once the server has the query running (its query_start line), not after a guessed delay.
+    expect(await first.waitFor('query_start', { query_id: 'in-flight-at-sigterm' })).toMatchObject({ query: expect.stringContaining('sleep(1.5)') });
     first.child.kill('SIGTERM');
     expect(await inFlight).toEqual([{ s: 0, n: '500' }]);
     expect(await first.exited).toBe(0);
     await client.close();
     expect(first.lines.map((l) => l.event)).toEqual(expect.arrayContaining(['start', 'query_error', 'stopping', 'stopped']));
+    // The in-flight query finished after the stop began, and before the server said it stopped.
+    const events = first.lines.map((l) => (l.event === 'query_finish' && l.query_id === 'in-flight-at-sigterm' ? 'in-flight finished' : l.event));
+    expect(events.indexOf('stopping')).toBeLessThan(events.indexOf('in-flight finished'));
+    expect(events.indexOf('in-flight finished')).toBeLessThan(events.indexOf('stopped'));
+    expect(first.lines.find((l) => l.event === 'query_finish' && l.query_id === 'in-flight-at-sigterm')).toMatchObject({ result_rows: 1 });
     expect(first.lines.find((l) => l.event === 'query_error')).toMatchObject({ code: 62, type: 'SYNTAX_ERROR', status: 400 });
 
     const second = startCli(env);

@@ -21,6 +21,8 @@ export interface ChdbServerOptions {
   dataDir: string;
   /** Receives one structured event per call; silent when omitted. */
   log?: Logger;
+  /** Also log query_start / query_finish for every query (default false: errors only). */
+  logQueries?: boolean;
 }
 
 export interface ChdbServer {
@@ -72,6 +74,8 @@ function summary(r: StatementResult | undefined): string {
     elapsed_ns: s(r?.elapsedNs),
   });
 }
+
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 const NOT_FOUND_TEXT = (uri: string) =>
   `There is no handle ${uri}\n\nUse / or /ping for health checks.\n\nSend queries from your program with POST method or GET /?query=...\n`;
@@ -169,7 +173,19 @@ export async function startChdbServer(options: ChdbServerOptions): Promise<ChdbS
       const body = method === 'POST' ? await readBody(req) : (req.resume(), Buffer.alloc(0));
       const parsed = await parseRequest(req, url, body);
       queryId = parsed.queryId ?? queryId;
+      const startedAt = process.hrtime.bigint();
+      if (options.logQueries) log({ level: 'info', event: 'query_start', query_id: queryId, query: clip(parsed.statement.sql, 500) });
       const result = await engine.execute(parsed.statement, () => !clientGone && !res.destroyed);
+      if (options.logQueries) {
+        log({
+          level: 'info',
+          event: 'query_finish',
+          query_id: queryId,
+          elapsed_ms: Number(process.hrtime.bigint() - startedAt) / 1e6,
+          result_rows: result.resultRows,
+          written_rows: result.writtenRows,
+        });
+      }
       if (res.destroyed) return;
 
       let payload = result.body;
@@ -201,7 +217,7 @@ export async function startChdbServer(options: ChdbServerOptions): Promise<ChdbS
           code: ex.code,
           type: ex.type,
           status: ex.httpStatus,
-          message: ex.text.length > 2000 ? `${ex.text.slice(0, 2000)}…` : ex.text,
+          message: clip(ex.text, 2000),
         });
       }
       sendError(res, ex, queryId);
