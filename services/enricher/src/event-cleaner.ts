@@ -1,20 +1,23 @@
 import type { EventKind, RawEvent } from '@telltale/contracts';
 
-/** Why a raw event cannot become a clean one; goes to the dead-letter topic. */
-export interface CleaningFailure {
-  field: string;
-  reason: string;
+/**
+ * Why a raw event cannot become a clean one; goes to the dead-letter topic. A class, so a failure can never be confused
+ * with user data of the same shape (properties of `{"field":…,"reason":…}`).
+ */
+export class CleaningFailure {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {}
 }
 
 /** A raw event validated and normalised, before sessionisation. */
 export interface NormalisedEvent {
-  raw: RawEvent;
   userKey: string;
   event: string;
   kind: EventKind;
   eventTime: number;
   properties: Record<string, unknown>;
-  context: Record<string, unknown>;
   productId: string | null;
   category: string | null;
   price: number | null;
@@ -62,7 +65,7 @@ function parseObject(text: string, field: string): Record<string, unknown> | Cle
   } catch {
     // fall through
   }
-  return { field, reason: 'expected a JSON object' };
+  return new CleaningFailure(field, 'expected a JSON object');
 }
 
 function str(value: unknown): string | null {
@@ -75,13 +78,12 @@ function str(value: unknown): string | null {
 function num(value: unknown, field: string): number | null | CleaningFailure {
   if (value === undefined || value === null || value === '') return null;
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) return { field, reason: `expected a number, got ${JSON.stringify(value)}` };
-  if (n < 0) return { field, reason: 'must not be negative' };
+  if (typeof n !== 'number' || !Number.isFinite(n)) return new CleaningFailure(field, `expected a number, got ${JSON.stringify(value)}`);
+  if (n < 0) return new CleaningFailure(field, 'must not be negative');
   return n;
 }
 
-const isFailure = (v: unknown): v is CleaningFailure =>
-  typeof v === 'object' && v !== null && 'reason' in v && 'field' in v && Object.keys(v).length === 2;
+const isFailure = (v: unknown): v is CleaningFailure => v instanceof CleaningFailure;
 
 /**
  * Validates a raw event and pulls out the fields analytics and features need. Events that pass the collector can
@@ -90,8 +92,8 @@ const isFailure = (v: unknown): v is CleaningFailure =>
  */
 export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): NormalisedEvent | CleaningFailure {
   const userKey = raw.userId ?? raw.anonymousId;
-  if (!userKey) return { field: 'userId', reason: 'userId or anonymousId is required' };
-  if (raw.type === 'track' && !raw.event) return { field: 'event', reason: 'required for track events' };
+  if (!userKey) return new CleaningFailure('userId', 'userId or anonymousId is required');
+  if (raw.type === 'track' && !raw.event) return new CleaningFailure('event', 'required for track events');
 
   const properties = parseObject(raw.properties, 'properties');
   if (isFailure(properties)) return properties;
@@ -102,7 +104,7 @@ export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): No
   // its own send time; then refuse to place events in the future.
   let eventTime = raw.sentAt !== null ? raw.timestamp + (raw.receivedAt - raw.sentAt) : raw.timestamp;
   if (eventTime > raw.receivedAt + opts.maxFutureMs) eventTime = raw.receivedAt;
-  if (eventTime < EARLIEST_PLAUSIBLE) return { field: 'timestamp', reason: 'before 2000-01-01: not a plausible event time' };
+  if (eventTime < EARLIEST_PLAUSIBLE) return new CleaningFailure('timestamp', 'before 2000-01-01: not a plausible event time');
 
   const kind = kindOf(raw.type, raw.event);
   const price = num(properties.price, 'properties.price');
@@ -114,19 +116,17 @@ export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): No
 
   const productId = str(properties.productId ?? properties.product_id ?? properties.sku);
   const searchQuery = str(properties.query);
-  if (kind === 'add_to_cart' && productId === null) return { field: 'properties.productId', reason: 'required for add-to-cart events' };
-  if (kind === 'purchase' && revenue === null) return { field: 'properties.revenue', reason: 'required for purchase events' };
-  if (kind === 'search' && searchQuery === null) return { field: 'properties.query', reason: 'required for search events' };
+  if (kind === 'add_to_cart' && productId === null) return new CleaningFailure('properties.productId', 'required for add-to-cart events');
+  if (kind === 'purchase' && revenue === null) return new CleaningFailure('properties.revenue', 'required for purchase events');
+  if (kind === 'search' && searchQuery === null) return new CleaningFailure('properties.query', 'required for search events');
 
   const page = (typeof context.page === 'object' && context.page !== null ? context.page : {}) as Record<string, unknown>;
   return {
-    raw,
     userKey,
     event: raw.event ?? raw.type,
     kind,
     eventTime,
     properties,
-    context,
     productId,
     category: str(properties.category),
     price,

@@ -55,6 +55,11 @@ describe('EventEnricher', () => {
     expect(result.features?.features).toMatchObject({ session_add_to_carts: 1, session_cart_value: 39.8, is_weekend: 1 });
   });
 
+  it('takes properties shaped like a failure ({field, reason}) as data, not as a rejection', () => {
+    const result = enricher().enrich(raw({ properties: JSON.stringify({ field: 'gift wrap', reason: 'birthday' }) }));
+    expect(result.outcome).toBe('enriched');
+  });
+
   it('drops exact duplicates by messageId', () => {
     const e = enricher();
     const event = raw({ messageId: 'same' });
