@@ -62,3 +62,8 @@ export function topicsFor(prefix = ''): Topics {
     predictions: build('predictions'),
   };
 }
+
+/** The user key events are keyed and profiled by: userId, else anonymousId (null when an event has neither). */
+export function userKeyOf(e: Pick<RawEvent, 'userId' | 'anonymousId'>): string | null {
+  return e.userId ?? e.anonymousId;
+}

@@ -43,13 +43,15 @@ export const env = {
   string: (fallback: string) => z.string().min(1).default(fallback),
   optionalString: () => z.string().min(1).optional(),
   url: (fallback: string) => z.string().url().default(fallback),
-  /** Comma-separated host:port list. */
-  brokers: (fallback: string) =>
+  /** Comma-separated, non-empty list whose every item passes `isValid`; `message` says what is expected. */
+  list: (fallback: string, isValid: (item: string) => boolean, message: string) =>
     z
       .string()
       .default(fallback)
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
-      .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d+$/.test(b)), 'expected host:port[,host:port…]'),
+      .transform((s) => s.split(',').map((item) => item.trim()).filter(Boolean))
+      .refine((list) => list.length > 0 && list.every(isValid), message),
+  /** Comma-separated host:port list. */
+  brokers: (fallback: string) => env.list(fallback, (b) => /^[^\s:]+:\d+$/.test(b), 'expected host:port[,host:port…]'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   boolean: (fallback: boolean) =>
     z

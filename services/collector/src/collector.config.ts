@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { commonEnv, env, loadConfig } from '@telltale/runtime';
 
 export const collectorEnv = {
@@ -17,11 +16,7 @@ export const collectorEnv = {
    * Origins whose pages may send events (CORS), comma-separated, or * for any: browser trackers post cross-origin.
    * @default *
    */
-  COLLECTOR_CORS_ORIGINS: z
-    .string()
-    .default('*')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-    .refine((list) => list.length > 0 && list.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), 'expected * or origins like https://shop.example'),
+  COLLECTOR_CORS_ORIGINS: env.list('*', (o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o), 'expected * or origins like https://shop.example'),
   /** Keep context.ip as sent by the client; off by default so no IP address is stored. @default false */
   COLLECTOR_KEEP_IP: env.boolean(false),
 };

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher } from '@telltale/kafka';
 import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
-import { batchEnvelope, userKeyOf, validateEvents, type EventRejection } from './segment-event';
+import { batchEnvelope, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
 
 export interface CollectorDeps {
   producer: AvroProducer;
@@ -90,14 +90,13 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     requestSeconds.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  app.get('/healthz', (req, reply) => {
-    reply.hijack();
-    handleAdminRequest(req.raw, reply.raw, deps.registry, deps.health);
-  });
-  app.get('/metrics', (req, reply) => {
-    reply.hijack();
-    handleAdminRequest(req.raw, reply.raw, deps.registry, deps.health);
-  });
+  // The admin handler every service uses, on the collector's own port.
+  for (const path of ['/healthz', '/metrics']) {
+    app.get(path, (req, reply) => {
+      reply.hijack();
+      handleAdminRequest(req.raw, reply.raw, deps.registry, deps.health);
+    });
+  }
 
   async function ingest(items: unknown[], envelope: { sentAt?: number; context?: Record<string, unknown> }, reply: FastifyReply) {
     if (items.length > deps.maxBatchEvents) {
@@ -119,7 +118,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
       await Promise.all([
         deps.producer.send(
           deps.topics.rawEvents,
-          batch.events.map((e) => ({ key: userKeyOf(e), value: e })),
+          batch.events.map((e) => ({ key: partitionKeyOf(e), value: e })),
         ),
         // Refused events are also kept, with the reason, for whoever operates the pipeline.
         batch.rejected.length === 0

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { RawEvent } from '@telltale/contracts';
+import { userKeyOf, type RawEvent } from '@telltale/contracts';
 
 // The Segment spec's common fields (https://segment.com/docs/connections/spec/common/), as analytics.js and the
 // server SDKs send them. Unknown top-level fields are ignored, as Segment does.
@@ -106,6 +106,6 @@ function toRawEvent(e: z.infer<typeof segmentEvent>, opts: NormaliseOptions): Ra
 }
 
 /** Partition key: one user's events stay ordered on one partition. */
-export function userKeyOf(e: RawEvent): string {
-  return e.userId ?? e.anonymousId ?? e.messageId;
+export function partitionKeyOf(e: RawEvent): string {
+  return userKeyOf(e) ?? e.messageId;
 }

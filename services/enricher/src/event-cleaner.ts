@@ -1,4 +1,4 @@
-import type { EventKind, RawEvent } from '@telltale/contracts';
+import { userKeyOf, type EventKind, type RawEvent } from '@telltale/contracts';
 
 /**
  * Why a raw event cannot become a clean one; goes to the dead-letter topic. A class, so a failure can never be confused
@@ -91,7 +91,7 @@ const isFailure = (v: unknown): v is CleaningFailure => v instanceof CleaningFai
  * what makes them useful (a purchase without revenue is incomplete).
  */
 export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): NormalisedEvent | CleaningFailure {
-  const userKey = raw.userId ?? raw.anonymousId;
+  const userKey = userKeyOf(raw);
   if (!userKey) return new CleaningFailure('userId', 'userId or anonymousId is required');
   if (raw.type === 'track' && !raw.event) return new CleaningFailure('event', 'required for track events');
 

@@ -68,6 +68,7 @@ export class SessionTracker {
       const priorSessions = user ? user.priorSessions + 1 : 0;
       const priorPurchases = user ? user.priorPurchases + (user.session.purchased ? 1 : 0) : 0;
       user = { session: newSession(userKey, eventTime), priorSessions, priorPurchases };
+      this.users.set(userKey, user); // get() already marked an existing user as recently used
     } else {
       previousEventTime = user.session.lastEventTime;
     }
@@ -84,10 +85,10 @@ export class SessionTracker {
       s.cartValue += (amounts.price ?? 0) * (amounts.quantity ?? 1);
     }
     if (kind === 'purchase') s.purchased = true;
-    this.users.set(userKey, user);
 
-    const hour = new Date(eventTime).getUTCHours() + new Date(eventTime).getUTCMinutes() / 60;
-    const day = new Date(eventTime).getUTCDay();
+    const time = new Date(eventTime);
+    const hour = time.getUTCHours() + time.getUTCMinutes() / 60;
+    const day = time.getUTCDay();
     return {
       sessionId: s.sessionId,
       features: {

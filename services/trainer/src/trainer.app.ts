@@ -1,6 +1,6 @@
-import { createClickHouseClient, settingsFromEnv, type ClickHouseClient } from '@telltale/clickhouse';
-import { topicsFor, type Model } from '@telltale/contracts';
-import { AvroProducer, createKafkaClient, ensureTopics, followTopic, type TopicFollower } from '@telltale/kafka';
+import { createClickHouseClient, settingsFromEnv } from '@telltale/clickhouse';
+import type { Model } from '@telltale/contracts';
+import { connectStage, followTopic, type TopicFollower } from '@telltale/kafka';
 import { LatestModels, validateLinearModel } from '@telltale/model';
 import type { Logger, Registry } from '@telltale/runtime';
 import type { TrainerConfig } from './trainer.config';
@@ -18,9 +18,14 @@ export interface TrainerApp {
  * read to its end), so the first model it publishes gets the right version. Used by main.ts and the tests.
  */
 export async function startTrainerApp(config: TrainerConfig, logger: Logger, registry: Registry): Promise<TrainerApp> {
-  const topics = topicsFor(config.TOPIC_PREFIX);
-  const kafka = createKafkaClient({ brokers: config.KAFKA_BROKERS, clientId: `trainer-${config.MODEL_NAME}` }, logger);
-  await ensureTopics(kafka, [topics.models]);
+  // Models are published one at a time and must be acknowledged at once: no linger.
+  const { topics, client: kafka, producer } = await connectStage({
+    stage: 'trainer',
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.TOPIC_PREFIX,
+    logger,
+    producer: { lingerMs: 0 },
+  });
 
   const models = new LatestModels<Model>();
   const follower: TopicFollower = await followTopic(
@@ -34,20 +39,17 @@ export async function startTrainerApp(config: TrainerConfig, logger: Logger, reg
     },
     { groupIdPrefix: `${config.TOPIC_PREFIX}trainer-models` },
   );
-  const producer = new AvroProducer(kafka, { lingerMs: 0 });
-  let clickhouse: ClickHouseClient | undefined;
   try {
     await follower.caughtUp;
-    await producer.connect();
-    clickhouse = createClickHouseClient(settingsFromEnv(config), { logger });
   } catch (err) {
     await follower.stop();
+    await producer.disconnect();
     throw err;
   }
+  const clickhouse = createClickHouseClient(settingsFromEnv(config), { logger });
   logger.info({ model: config.MODEL_NAME, latestVersion: models.versionOf(config.MODEL_NAME) }, 'read models topic to its end');
 
   const service = new TrainerService({ config, clickhouse, producer, topics, models, metrics: createTrainerMetrics(registry), logger });
-  const ch = clickhouse;
   return {
     service,
     close: async () => {
@@ -55,7 +57,7 @@ export async function startTrainerApp(config: TrainerConfig, logger: Logger, reg
       await service.stop();
       await follower.stop();
       await producer.disconnect();
-      await ch.close();
+      await clickhouse.close();
     },
   };
 }

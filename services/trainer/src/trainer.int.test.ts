@@ -4,7 +4,7 @@ import { toClickHouseTime, type ClickHouseClient } from '@telltale/clickhouse';
 import { topicsFor, type Model } from '@telltale/contracts';
 import { followTopic, type KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
-import { createTestDatabase, eventually, seededRandom, testId as id, testKafka, testLogger, type TestDatabase } from '@telltale/testing';
+import { createTestDatabase, readTopicUntil, seededRandom, testId as id, testKafka, testLogger, type TestDatabase } from '@telltale/testing';
 import { startTrainerApp } from './trainer.app';
 import { loadTrainerConfig } from './trainer.config';
 
@@ -12,14 +12,8 @@ const logger = testLogger('trainer-test');
 
 /** Every model on the topic, read from the beginning until `count` have arrived. */
 async function readModels(kafka: KafkaClient, prefix: string, count: number): Promise<Model[]> {
-  const models: Model[] = [];
-  const follower = await followTopic(kafka, topicsFor(prefix).models, (m) => models.push(m), { groupIdPrefix: id('reader') });
-  try {
-    await follower.caughtUp;
-    return await eventually(() => (models.length >= count ? models : undefined), `${count} models on ${prefix}models`);
-  } finally {
-    await follower.stop();
-  }
+  const records = await readTopicUntil(kafka, topicsFor(prefix).models, (r) => r.length >= count);
+  return records.map((r) => r.value);
 }
 
 const SNAPSHOTS_PER_SESSION = 4;
