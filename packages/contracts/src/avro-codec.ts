@@ -4,7 +4,6 @@ import { listHistorySchemaFiles, readSchemaFile, SCHEMAS_DIR } from './schema-fi
 
 /** A value that failed Avro validation or decoding; never worth retrying. */
 export class AvroCodecError extends Error {
-  readonly retriable = false;
   constructor(
     message: string,
     /** Dotted path of the offending field, when one is to blame. */

@@ -1,5 +1,5 @@
 export * from './generated/types';
 export { createAvroCodec, AvroCodecError, parsingCanonicalForm, type AvroCodec } from './avro-codec';
 export { rabinFingerprint, frame, unframe, SINGLE_OBJECT_HEADER_LENGTH } from './single-object';
-export { SCHEMAS_DIR, listSchemaFiles, listHistorySchemaFiles, readSchemaFile } from './schema-files';
+export { SCHEMAS_DIR, listSchemaFiles } from './schema-files';
 export { TOPIC_DEFAULTS, topicsFor, userKeyOf, type Topic, type Topics, type TopicId } from './topics';

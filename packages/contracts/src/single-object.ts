@@ -35,7 +35,7 @@ export function frame(fingerprint: Buffer, body: Buffer): Buffer {
 
 /** Splits a single-object-encoded message; throws when the magic bytes are missing. */
 export function unframe(message: Buffer): { fingerprint: Buffer; body: Buffer } {
-  if (message.length < SINGLE_OBJECT_HEADER_LENGTH || message[0] !== 0xc3 || message[1] !== 0x01) {
+  if (message.length < SINGLE_OBJECT_HEADER_LENGTH || !message.subarray(0, 2).equals(SINGLE_OBJECT_MAGIC)) {
     throw new Error('not Avro single-object encoded (missing 0xC3 0x01 header)');
   }
   return {

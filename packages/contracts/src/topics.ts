@@ -24,7 +24,6 @@ interface TopicValues {
 }
 
 export interface Topic<T> {
-  id: TopicId;
   name: string;
   compacted: boolean;
   codec: AvroCodec<T>;
@@ -48,7 +47,6 @@ function codecFor<K extends TopicId>(id: K): AvroCodec<TopicValues[K]> {
  */
 export function topicsFor(prefix = ''): Topics {
   const build = <K extends TopicId>(id: K): Topic<TopicValues[K]> => ({
-    id,
     name: `${prefix}${TOPIC_DEFAULTS[id].name}`,
     compacted: TOPIC_DEFAULTS[id].compacted,
     codec: codecFor(id),

@@ -45,7 +45,7 @@ export class AvroProducer {
   private readonly onProduceRequest: ((records: number) => void) | undefined;
 
   constructor(
-    private readonly client: KafkaClient,
+    client: KafkaClient,
     options: ProducerOptions = {},
   ) {
     this.lingerMs = options.lingerMs ?? 5;
@@ -74,8 +74,9 @@ export class AvroProducer {
 
   /** For bytes that are already encoded (dead letters carry the original payload inside an Avro record). */
   sendEncoded(topicName: string, messages: Array<{ key: string | null; value: Buffer; headers?: IHeaders }>): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('producer is closed'));
+    // Nothing to send is fine even when closed: callers need not guard their possibly empty lists.
     if (messages.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('producer is closed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic: topicName, messages, resolve, reject });
       this.queuedRecords += messages.length;
@@ -88,6 +89,7 @@ export class AvroProducer {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.queue;
+    const records = this.queuedRecords;
     this.queue = [];
     this.queuedRecords = 0;
     if (batch.length === 0) return;
@@ -98,7 +100,7 @@ export class AvroProducer {
       list.push(...p.messages);
       byTopic.set(p.topic, list);
     }
-    this.onProduceRequest?.(batch.reduce((n, p) => n + p.messages.length, 0));
+    this.onProduceRequest?.(records);
     const request = this.producer
       .sendBatch({
         acks: -1,
@@ -123,9 +125,5 @@ export class AvroProducer {
     this.closed = true;
     await this.flush();
     await this.producer.disconnect();
-  }
-
-  get clientId(): string {
-    return this.client.clientId;
   }
 }

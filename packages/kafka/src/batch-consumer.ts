@@ -147,7 +147,7 @@ export class BatchConsumer {
       }
     }
 
-    if (invalid.length > 0) await this.options.deadLetters.publish(invalid);
+    await this.options.deadLetters.publish(invalid);
     if (records.length > 0) await subscription.handle(records);
     await heartbeat();
 

@@ -1,5 +1,6 @@
 import type { DeadLetter, Topics } from '@telltale/contracts';
 import type { AvroProducer } from './avro-producer';
+import type { ConsumedRecord } from './batch-consumer';
 
 export interface Rejection {
   reason: string;
@@ -7,6 +8,11 @@ export interface Rejection {
   payload: Buffer;
   key?: string | null;
   source?: { topic: string; partition: number; offset: string };
+}
+
+/** A consumed record that cannot be processed: its original bytes, key and position, with why. */
+export function rejectionOf(record: ConsumedRecord<unknown>, why: { reason: string; field?: string | null }): Rejection {
+  return { ...why, payload: record.raw, key: record.key, source: record };
 }
 
 /** Routes records a stage cannot process to the dead-letter topic, with why and from where. */

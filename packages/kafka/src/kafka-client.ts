@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type Producer, type Admin, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '@telltale/runtime';
 
 export interface KafkaSettings {
@@ -41,5 +41,3 @@ export function createKafkaClient(settings: KafkaSettings, logger: Logger): Kafk
   });
   return { clientId: settings.clientId, kafka, logger };
 }
-
-export type { Consumer, Producer, Admin };

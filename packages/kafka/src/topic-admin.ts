@@ -2,18 +2,16 @@ import type { Topic } from '@telltale/contracts';
 import { isRetriable, withRetry } from '@telltale/runtime';
 import type { KafkaClient } from './kafka-client';
 
-export interface TopicLayout {
-  /** @default 3 */
-  partitions?: number;
-  /** @default 1 (single-node local broker) */
-  replicationFactor?: number;
-}
+// Three partitions let up to three consumers of a group share a topic; replication 1 suits the single-node local
+// broker (a production cluster sets its own defaults or pre-creates the topics).
+const PARTITIONS = 3;
+const REPLICATION_FACTOR = 1;
 
 /**
  * Creates the topics that do not exist yet (compacted ones with cleanup.policy=compact) and waits for their
  * leaders. Existing topics are left as they are: this never deletes or reconfigures.
  */
-export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unknown>>, layout: TopicLayout = {}): Promise<void> {
+export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unknown>>): Promise<void> {
   const admin = client.kafka.admin();
   await admin.connect();
   try {
@@ -24,8 +22,8 @@ export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unkn
       waitForLeaders: true,
       topics: missing.map((t) => ({
         topic: t.name,
-        numPartitions: layout.partitions ?? 3,
-        replicationFactor: layout.replicationFactor ?? 1,
+        numPartitions: PARTITIONS,
+        replicationFactor: REPLICATION_FACTOR,
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     });

@@ -39,7 +39,6 @@ export function loadConfig<S extends z.ZodRawShape>(
 export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   int: (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback),
-  number: (fallback: number) => z.coerce.number().finite().default(fallback),
   string: (fallback: string) => z.string().min(1).default(fallback),
   optionalString: () => z.string().min(1).optional(),
   url: (fallback: string) => z.string().url().default(fallback),

@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { createClickHouseClient, migrate, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
+import { clickhouseEnv, createClickHouseClient, migrate, settingsFromEnv, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
 import type { Topic } from '@telltale/contracts';
 import { connectStage, createKafkaClient, followTopic, type KafkaClient, type KafkaStage } from '@telltale/kafka';
-import { createLogger, type Logger } from '@telltale/runtime';
+import { createLogger, loadConfig, type Logger } from '@telltale/runtime';
 
 /** A short random id for topic prefixes, group ids and database names: tests never share state. */
 export function testId(prefix = 't'): string {
@@ -80,12 +80,7 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.CLICKHOUSE_URL;
   if (!url) throw new Error('CLICKHOUSE_URL is not set: run integration tests through jest (its global setup starts ClickHouse)');
-  const settings: ClickHouseSettings = {
-    url,
-    user: process.env.CLICKHOUSE_USER || 'default',
-    password: process.env.CLICKHOUSE_PASSWORD ?? '',
-    database: testId('db'),
-  };
+  const settings: ClickHouseSettings = { ...settingsFromEnv(loadConfig(clickhouseEnv)), database: testId('db') };
   await migrate(settings, testLogger('migrate'));
   const client = createClickHouseClient(settings, { logger: testLogger('clickhouse') });
   return {

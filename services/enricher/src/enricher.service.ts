@@ -1,5 +1,5 @@
 import type { CleanEvent, FeatureVector, RawEvent } from '@telltale/contracts';
-import { BatchConsumer, connectStage, type ConsumedRecord, type Rejection } from '@telltale/kafka';
+import { BatchConsumer, connectStage, rejectionOf, type ConsumedRecord, type Rejection } from '@telltale/kafka';
 import { Counter, Gauge, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
 import type { EnricherConfig } from './enricher.config';
 import { EventEnricher } from './event-enricher';
@@ -61,14 +61,14 @@ export async function startEnricher(config: EnricherConfig, logger: Logger, regi
           { topic: record.topic, partition: record.partition, offset: record.offset, messageId: record.value.messageId, ...result.failure },
           'event rejected',
         );
-        rejected.push({ ...result.failure, payload: record.raw, key: record.key, source: record });
+        rejected.push(rejectionOf(record, result.failure));
       }
     }
     // The batch's offsets are committed after this resolves: every output must be acknowledged first.
     await Promise.all([
       producer.send(topics.cleanEvents, clean),
       producer.send(topics.features, features),
-      rejected.length > 0 ? deadLetters.publish(rejected) : Promise.resolve(),
+      deadLetters.publish(rejected),
     ]);
   }
 

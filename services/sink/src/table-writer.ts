@@ -1,5 +1,5 @@
 import { isRetriableClickHouseError, type ClickHouseClient } from '@telltale/clickhouse';
-import type { ConsumedRecord, Rejection } from '@telltale/kafka';
+import { rejectionOf, type ConsumedRecord, type Rejection } from '@telltale/kafka';
 import { withRetry, type Logger } from '@telltale/runtime';
 
 export interface WriteResult {
@@ -31,7 +31,7 @@ export class TableWriter<T> {
         rows.push(this.toRow(record.value));
         records.push(record);
       } catch (err) {
-        rejected.push(this.rejection(record, `cannot map to a ${this.table} row: ${(err as Error).message}`));
+        rejected.push(rejectionOf(record, { reason: `cannot map to a ${this.table} row: ${(err as Error).message}` }));
       }
     }
     if (rows.length === 0) return { inserted: 0, rejected };
@@ -50,14 +50,10 @@ export class TableWriter<T> {
         inserted += 1;
       } catch (err) {
         if (isRetriableClickHouseError(err)) throw err;
-        rejected.push(this.rejection(record, `ClickHouse refused the row for ${this.table}: ${(err as Error).message.slice(0, 500)}`));
+        rejected.push(rejectionOf(record, { reason: `ClickHouse refused the row for ${this.table}: ${(err as Error).message.slice(0, 500)}` }));
       }
     }
     return { inserted, rejected };
-  }
-
-  private rejection(record: ConsumedRecord<T>, reason: string): Rejection {
-    return { reason, payload: record.raw, key: record.key, source: record };
   }
 
   private insert(values: Array<Record<string, unknown>>, signal?: { aborted: boolean }): Promise<unknown> {
