@@ -2,7 +2,7 @@
 // Absolute numbers depend on the machine (2 shared cores here); ratios are what to compare across runs.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '@telltale/local-stack/src/infrastructure';
+import { REPO_ROOT } from '@telltale/local-stack';
 import { benchCodec } from './codec.bench';
 import { benchCollectorLinger } from './collector-linger.bench';
 

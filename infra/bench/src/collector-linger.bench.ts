@@ -1,25 +1,13 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { REPO_ROOT, ensureKafka, stopChild, waitFor } from '@telltale/local-stack/src/infrastructure';
+import { REPO_ROOT, ensureKafka, parseMetricsText, spawnTsx, stopChild, sumOf, waitForHttp } from '@telltale/local-stack';
+import { freePort } from '@telltale/testing';
 import { ratio } from './codec.bench';
 
 const EVENTS_PER_REQUEST = 10;
 const REQUESTS_PER_ROUND = 10_000;
 const CONNECTIONS = 32;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function batchBody(): string {
   const now = new Date().toISOString();
@@ -41,13 +29,12 @@ interface RoundResult {
 
 async function produceRequests(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('telltale_collector_produce_requests_total'));
-  return Number(line?.split(' ').pop() ?? NaN);
+  return sumOf(parseMetricsText(text), 'telltale_collector_produce_requests_total') ?? NaN;
 }
 
 async function measure(lingerMs: number, brokers: string): Promise<RoundResult> {
   const port = await freePort();
-  const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/tsx'), [path.join(REPO_ROOT, 'services/collector/src/main.ts')], {
+  const child = spawnTsx(path.join(REPO_ROOT, 'services/collector/src/main.ts'), {
     env: {
       ...process.env,
       KAFKA_BROKERS: brokers,
@@ -60,7 +47,7 @@ async function measure(lingerMs: number, brokers: string): Promise<RoundResult> 
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true, 60_000, 'collector');
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 60_000, what: 'collector' });
     const body = batchBody();
     const run = (amount: number) =>
       autocannon({

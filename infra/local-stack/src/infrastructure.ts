@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,7 +6,6 @@ import { pathToFileURL } from 'node:url';
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 const KAFKA_SCRIPT = path.join(REPO_ROOT, 'infra/kafka/kafka.sh');
 const CHDB_MAIN = path.join(REPO_ROOT, 'infra/chdb-server/src/main.ts');
-export const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
 
 /**
  * How to run a TypeScript entry point: node with tsx's loader, in ONE process.
@@ -14,9 +13,38 @@ export const TSX = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
  * for more than ~30 ms (a trainer fitting a model) it relays SIGTERM a second time (our ServiceLifecycle then exits
  * at once) or SIGKILLs it. One process gets exactly the signal we send.
  */
-export function tsxCommand(script: string): { command: string; args: string[] } {
+function tsxCommand(script: string): { command: string; args: string[] } {
   const loader = pathToFileURL(require.resolve('tsx', { paths: [REPO_ROOT] })).href;
   return { command: process.execPath, args: ['--import', loader, script] };
+}
+
+export interface SpawnTsxOptions {
+  /** The child's whole environment (merge process.env in yourself). */
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdout and stderr go to this file, appended to (or truncated first with `truncate`); `stdio` is then unused. */
+  logFile?: string;
+  truncate?: boolean;
+  /** Without a logFile. @default 'ignore' */
+  stdio?: StdioOptions;
+  /** A process group of its own: stop it with stopProcessTree. */
+  detached?: boolean;
+}
+
+/** Starts a TypeScript entry point as one node process (see tsxCommand), its output to a log file if asked. */
+export function spawnTsx(script: string, opts: SpawnTsxOptions): ChildProcess {
+  const { command, args } = tsxCommand(script);
+  const fd = opts.logFile ? openSync(opts.logFile, opts.truncate ? 'w' : 'a') : undefined;
+  try {
+    return spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: fd === undefined ? (opts.stdio ?? 'ignore') : ['ignore', fd, fd],
+      detached: opts.detached,
+    });
+  } finally {
+    if (fd !== undefined) closeSync(fd); // the child holds its own copy
+  }
 }
 
 export interface LocalKafka {
@@ -63,24 +91,21 @@ export async function ensureClickHouse(opts: { port: number; dataDir: string; lo
   }
   const url = `http://127.0.0.1:${opts.port}`;
   mkdirSync(opts.dataDir, { recursive: true });
-  const out = opts.logFile ? openSync(opts.logFile, 'a') : 'ignore';
-  const { command, args } = tsxCommand(CHDB_MAIN);
-  const child: ChildProcess = spawn(command, args, {
+  const child = spawnTsx(CHDB_MAIN, {
     env: { ...process.env, CHDB_PORT: String(opts.port), CHDB_HOST: '127.0.0.1', CHDB_DATA_DIR: opts.dataDir },
-    stdio: ['ignore', out, out],
+    logFile: opts.logFile,
     // Own process group: a terminal's Ctrl-C reaches only our start script, which stops ClickHouse last.
     detached: true,
   });
-  if (typeof out === 'number') closeSync(out);
   let exited: number | null = null;
   child.once('exit', (code) => {
     exited = code ?? -1;
   });
-  await waitFor(async () => {
-    if (exited !== null) throw new Error(`embedded ClickHouse exited with ${exited} before answering (see ${opts.logFile ?? 'its output'})`);
-    const res = await fetch(`${url}/ping`).catch(() => undefined);
-    return res?.ok === true;
-  }, 60_000, `embedded ClickHouse on ${url}`);
+  await waitForHttp(`${url}/ping`, {
+    timeoutMs: 60_000,
+    what: `embedded ClickHouse on ${url}`,
+    failure: () => (exited === null ? undefined : `embedded ClickHouse exited with ${exited} before answering (see ${opts.logFile ?? 'its output'})`),
+  });
   return {
     url,
     stop: () => stopProcessTree(child, 15_000),
@@ -126,4 +151,23 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Polls `url` until it answers 200. Each request gets 2 s (a server that accepted the connection but hangs is asked
+ * again) and its body is discarded. `failure` is asked before every attempt: a reason (the process exited) ends the
+ * wait at once, as an Error with that message.
+ */
+export async function waitForHttp(url: string, opts: { timeoutMs: number; what: string; failure?: () => string | undefined }): Promise<void> {
+  await waitFor(
+    async () => {
+      const reason = opts.failure?.();
+      if (reason !== undefined) throw new Error(reason);
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      await res?.body?.cancel();
+      return res?.status === 200;
+    },
+    opts.timeoutMs,
+    opts.what,
+  );
 }

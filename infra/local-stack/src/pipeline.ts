@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, stopProcessTree, tsxCommand, waitFor } from './infrastructure';
+import { REPO_ROOT, spawnTsx, stopProcessTree, waitForHttp } from './infrastructure';
 
 export type ServiceName = 'collector' | 'enricher' | 'sink' | 'trainer' | 'scorer';
 
@@ -26,7 +26,7 @@ export const SERVICE_SPECS: Record<ServiceName, ServiceSpec> = {
  * stop() walks the reverse: collector, enricher, scorer, trainer, sink (stop intake first, the sink drains last).
  */
 export const START_STAGES: ServiceName[][] = [['sink'], ['trainer', 'scorer', 'enricher'], ['collector']];
-export const STOP_ORDER: ServiceName[] = ['collector', 'enricher', 'scorer', 'trainer', 'sink'];
+export const STOP_ORDER: ServiceName[] = START_STAGES.flat().reverse();
 
 export interface PipelineOptions {
   /** Merged over process.env for every service (KAFKA_BROKERS, CLICKHOUSE_URL, TOPIC_PREFIX, ...). */
@@ -118,18 +118,16 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
 function spawnService(spec: ServiceSpec, opts: PipelineOptions, logDir: string): { service: RunningService; child: ChildProcess } {
   const port = opts.ports?.[spec.name] ?? spec.defaultPort;
   const logFile = path.join(logDir, `${spec.name}.log`);
-  const fd = openSync(logFile, 'w');
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...opts.serviceEnv?.[spec.name], [spec.portVar]: String(port) };
   // A process group of its own (detached) keeps a terminal's Ctrl-C from reaching the services before we stop them
   // in order, and lets the SIGKILL fallback take anything the service started with it.
-  const { command, args } = tsxCommand(path.join(REPO_ROOT, 'services', spec.name, 'src/main.ts'));
-  const child = spawn(command, args, {
+  const child = spawnTsx(path.join(REPO_ROOT, 'services', spec.name, 'src/main.ts'), {
     cwd: REPO_ROOT,
     env,
-    stdio: ['ignore', fd, fd],
+    logFile,
+    truncate: true,
     detached: true,
   });
-  closeSync(fd); // the child holds its own copy
   const service: RunningService = { name: spec.name, pid: child.pid ?? -1, port, url: `http://127.0.0.1:${port}`, logFile, exit: null };
   child.once('exit', (code, signal) => {
     service.exit = { code, signal };
@@ -145,16 +143,11 @@ async function waitHealthy(entry: { service: RunningService }, timeoutMs: number
   const { service } = entry;
   const t0 = Date.now();
   try {
-    await waitFor(
-      async () => {
-        if (service.exit) throw new Error(`exited (${describeExit(service)}) before it was healthy`);
-        const res = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-        await res?.body?.cancel();
-        return res?.status === 200;
-      },
+    await waitForHttp(`${service.url}/healthz`, {
       timeoutMs,
-      `${service.name} /healthz on ${service.url}`,
-    );
+      what: `${service.name} /healthz on ${service.url}`,
+      failure: () => (service.exit ? `exited (${describeExit(service)}) before it was healthy` : undefined),
+    });
   } catch (err) {
     throw new ServiceStartError(service.name, `${(err as Error).message} (log: ${service.logFile})`, tailOf(service.logFile, 25));
   }
