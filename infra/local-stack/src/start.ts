@@ -1,7 +1,8 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createClickHouseClient, type ClickHouseClient } from '@telltale/clickhouse';
-import { loadTrafficConfig, startTraffic, type TrafficLogger, type TrafficRun } from '@telltale/traffic-generator';
+import { clickhouseEnv, createClickHouseClient, settingsFromEnv, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
+import { loadConfig } from '@telltale/runtime';
+import { loadTrafficConfig, startTraffic, trafficOptions, type TrafficLogger, type TrafficRun } from '@telltale/traffic-generator';
 import { DashboardSampler, renderDashboard, statusLine, type DashboardSnapshot } from './dashboard';
 import { REPO_ROOT, ensureClickHouse, ensureKafka, type LocalClickHouse, type LocalKafka } from './infrastructure';
 import { startPipeline, type Pipeline } from './pipeline';
@@ -24,13 +25,15 @@ interface Started {
 
 async function main(): Promise<number> {
   mkdirSync(LOG_DIR, { recursive: true });
-  const trafficConfig = loadTrafficConfig(); // fails fast on a bad TRAFFIC_* before anything starts
+  // Fail fast on a bad TRAFFIC_* / CLICKHOUSE_* before anything starts.
+  const trafficConfig = loadTrafficConfig();
+  const clickhouse = settingsFromEnv(loadConfig(clickhouseEnv));
   const started: Started = {};
   const stopRequested = signalPromise();
 
   let failed = false;
   try {
-    await startAll(started, trafficConfig, stopRequested);
+    await startAll(started, trafficConfig, clickhouse, stopRequested);
   } catch (err) {
     failed = true;
     say(`\nstart-up failed: ${(err as Error).message}`);
@@ -43,7 +46,12 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-async function startAll(started: Started, traffic: ReturnType<typeof loadTrafficConfig>, stop: { signalled: boolean }): Promise<void> {
+async function startAll(
+  started: Started,
+  traffic: ReturnType<typeof loadTrafficConfig>,
+  clickhouse: ClickHouseSettings,
+  stop: { signalled: boolean },
+): Promise<void> {
   say(`logs go to ${LOG_DIR}/<name>.log`);
   started.kafka = await ensureKafka({ port: 9092, dataDir: path.join(LOCAL, 'kafka'), log: say });
   say(`kafka: ${started.kafka.brokers}${process.env.KAFKA_BROKERS ? ' (from KAFKA_BROKERS)' : ''}`);
@@ -53,12 +61,11 @@ async function startAll(started: Started, traffic: ReturnType<typeof loadTraffic
   say(`clickhouse: ${started.clickhouse.url}${process.env.CLICKHOUSE_URL ? ' (from CLICKHOUSE_URL)' : ''}`);
   if (stop.signalled) return;
 
-  const database = process.env.CLICKHOUSE_DATABASE || 'telltale';
   started.pipeline = await startPipeline({
     env: {
       KAFKA_BROKERS: started.kafka.brokers,
       CLICKHOUSE_URL: started.clickhouse.url,
-      CLICKHOUSE_DATABASE: database,
+      CLICKHOUSE_DATABASE: clickhouse.database,
       // NOTE: the simulated sessions last seconds, and a logged-in user returns after TRAFFIC_MIN_RETURN_GAP_S (45 s);
       // the web convention of 30 min would merge those visits into one session.
       ENRICHER_SESSION_TIMEOUT_S: process.env.ENRICHER_SESSION_TIMEOUT_S || String(Math.max(5, Math.floor(traffic.TRAFFIC_MIN_RETURN_GAP_S * 0.66))),
@@ -68,17 +75,12 @@ async function startAll(started: Started, traffic: ReturnType<typeof loadTraffic
   });
   if (stop.signalled) return;
 
-  started.client = createClickHouseClient(
-    { url: started.clickhouse.url, user: process.env.CLICKHOUSE_USER || 'default', password: process.env.CLICKHOUSE_PASSWORD ?? '', database, requestTimeoutMs: 2_000 },
-  );
+  started.client = createClickHouseClient({ ...clickhouse, url: started.clickhouse.url, requestTimeoutMs: 2_000 });
   const collector = started.pipeline.services.find((s) => s.name === 'collector');
   if (!collector) throw new Error('the pipeline has no collector');
   started.traffic = startTraffic({
+    ...trafficOptions(traffic),
     collectorUrl: collector.url,
-    eventsPerSecond: traffic.TRAFFIC_EVENTS_PER_S,
-    durationS: traffic.TRAFFIC_DURATION_S,
-    seed: traffic.TRAFFIC_SEED,
-    simulator: { minReturnGapMs: traffic.TRAFFIC_MIN_RETURN_GAP_S * 1000 },
     logger: fileLogger(path.join(LOG_DIR, 'traffic-generator.log')),
   });
   say(`traffic: ${traffic.TRAFFIC_EVENTS_PER_S} events/s to ${collector.url}, seed ${started.traffic.stats().seed}`);

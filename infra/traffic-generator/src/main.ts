@@ -1,5 +1,5 @@
 import { ServiceLifecycle, createLogger, runMain } from '@telltale/runtime';
-import { loadTrafficConfig } from './traffic.config';
+import { loadTrafficConfig, trafficOptions } from './traffic.config';
 import { startTraffic } from './traffic-run';
 
 // CLI: TRAFFIC_EVENTS_PER_S=200 TRAFFIC_DURATION_S=60 tsx infra/traffic-generator/src/main.ts
@@ -9,14 +9,7 @@ runMain(async () => {
   const lifecycle = new ServiceLifecycle(logger);
   lifecycle.installSignalHandlers();
 
-  const run = startTraffic({
-    collectorUrl: config.COLLECTOR_URL,
-    eventsPerSecond: config.TRAFFIC_EVENTS_PER_S,
-    durationS: config.TRAFFIC_DURATION_S,
-    seed: config.TRAFFIC_SEED,
-    simulator: { minReturnGapMs: config.TRAFFIC_MIN_RETURN_GAP_S * 1000 },
-    logger,
-  });
+  const run = startTraffic({ ...trafficOptions(config), logger });
   lifecycle.onStop('traffic', async () => {
     await run.stop();
   });

@@ -147,8 +147,3 @@ export function startTraffic(opts: TrafficOptions): TrafficRun {
 
   return { stats, stop, done };
 }
-
-/** Runs traffic until the duration passes or opts.signal aborts; resolves with the final counts. */
-export function runTraffic(opts: TrafficOptions): Promise<TrafficStats> {
-  return startTraffic(opts).done;
-}

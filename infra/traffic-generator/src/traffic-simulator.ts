@@ -76,11 +76,6 @@ export class TrafficSimulator {
     return due.map((d) => d.event);
   }
 
-  /** Stops starting sessions; the ones under way still finish through tick(). */
-  get pendingEvents(): number {
-    return this.active.reduce((sum, s) => sum + s.plan.events.length - s.next, 0);
-  }
-
   snapshot(): SimulatorStats {
     return { ...this.stats, activeSessions: this.active.length };
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, loadConfig } from '@telltale/runtime';
+import type { TrafficOptions } from './traffic-run';
 
 export const trafficEnv = {
   /** Where the collector listens. @default http://127.0.0.1:8080 */
@@ -23,4 +24,15 @@ export type TrafficConfig = ReturnType<typeof loadTrafficConfig>;
 
 export function loadTrafficConfig(vars: NodeJS.ProcessEnv = process.env) {
   return loadConfig(trafficEnv, vars);
+}
+
+/** The run options the TRAFFIC_* variables and COLLECTOR_URL set; the caller adds a logger (and may override the URL). */
+export function trafficOptions(config: TrafficConfig): Pick<TrafficOptions, 'collectorUrl' | 'eventsPerSecond' | 'durationS' | 'seed' | 'simulator'> {
+  return {
+    collectorUrl: config.COLLECTOR_URL,
+    eventsPerSecond: config.TRAFFIC_EVENTS_PER_S,
+    durationS: config.TRAFFIC_DURATION_S,
+    seed: config.TRAFFIC_SEED,
+    simulator: { minReturnGapMs: config.TRAFFIC_MIN_RETURN_GAP_S * 1000 },
+  };
 }
