@@ -84,10 +84,6 @@ export class SerialQueue {
   private tail: Promise<void> = Promise.resolve();
   private count = 0;
 
-  get size(): number {
-    return this.count;
-  }
-
   run<T>(task: () => Promise<T>): Promise<T> {
     this.count++;
     const result = this.tail.then(task);
@@ -161,11 +157,6 @@ export class ChdbEngine {
       throw err;
     }
     return engine;
-  }
-
-  /** Statements waiting or running. */
-  get pending(): number {
-    return this.queue.size;
   }
 
   /**

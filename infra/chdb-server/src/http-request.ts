@@ -1,13 +1,14 @@
 /**
  * Turning one HTTP request into a statement the way ClickHouse's HTTP handler does: the query from `?query=` and/or
- * the body (URL query + "\n" + body), `database`, `default_format`, `query_id`, `param_*`, settings as the remaining
- * URL parameters, multipart/form-data bodies carrying `query` and `param_*`, and compressed request bodies.
+ * the body (URL query + "\n" + body), `database`, `default_format`, `param_*`, settings as the remaining URL
+ * parameters, multipart/form-data bodies carrying `query` and `param_*`, and compressed request bodies. (`query_id`
+ * is a URL parameter only, read by the server.)
  */
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { ClickHouseException } from './errors';
-import { explicitOutputFormat, firstKeyword, isReadOnlyStatement, splitInsertData } from './sql';
+import { explicitOutputFormat, firstKeyword, isReadOnlyStatement, splitInsertData, type InsertSplit } from './sql';
 import type { Statement } from './engine';
 
 /** URL parameters that are part of the HTTP protocol, not engine settings. */
@@ -30,7 +31,6 @@ const HTTP_ONLY_SETTINGS = new Set([
 ]);
 
 export interface ParsedRequest {
-  queryId: string | undefined;
   statement: Statement;
   /** Output format of the response (for X-ClickHouse-Format / Content-Type). */
   outputFormat: string;
@@ -143,27 +143,31 @@ export async function parseRequest(req: IncomingMessage, url: URL, body: Buffer)
   let sql: string;
   let insertData: Buffer | undefined;
   let insert: boolean;
+  /** Set for INSERT … FORMAT X / VALUES (the statement takes inline data); undefined for every other statement. */
+  let split: InsertSplit | undefined;
   if (urlQuery !== undefined && urlQuery.trim() !== '') {
     insert = firstKeyword(urlQuery) === 'INSERT';
-    if (insert && data.length > 0 && splitInsertData(urlQuery) !== undefined && splitInsertData(urlQuery)!.dataOffset >= urlQuery.trimEnd().length) {
+    split = insert && data.length > 0 ? splitInsertData(urlQuery) : undefined;
+    if (split && split.dataOffset >= urlQuery.trimEnd().length) {
       // INSERT … FORMAT X in the URL, rows in the body.
       sql = urlQuery;
       insertData = data;
     } else {
       sql = data.length > 0 ? `${urlQuery}\n${data.toString('utf8')}` : urlQuery;
-      if (insert) ({ sql, insertData } = splitInsert(sql));
+      if (insert) ({ sql, insertData, split } = splitInsert(sql));
     }
   } else {
     if (data.length === 0) throw ClickHouseException.of('SYNTAX_ERROR', 'Empty query');
     const head = data.subarray(0, INSERT_HEADER_SCAN).toString('utf8');
     insert = firstKeyword(head) === 'INSERT';
-    const split = insert ? splitInsertData(head) : undefined;
+    split = insert ? splitInsertData(head) : undefined;
     if (split && split.dataOffset < head.length) {
       sql = split.header;
       insertData = data.subarray(byteOffset(head, split.dataOffset));
     } else {
-      sql = data.toString('utf8');
-      if (insert) ({ sql, insertData } = splitInsert(sql));
+      // A body within the scan was decoded whole already.
+      sql = data.length <= INSERT_HEADER_SCAN ? head : data.toString('utf8');
+      if (insert) ({ sql, insertData, split } = splitInsert(sql));
     }
   }
   if (sql.trim() === '') throw ClickHouseException.of('SYNTAX_ERROR', 'Empty query');
@@ -181,12 +185,11 @@ export async function parseRequest(req: IncomingMessage, url: URL, body: Buffer)
   const compression = search.get('enable_http_compression');
   const level = search.get('http_zlib_compression_level');
   return {
-    queryId: search.get('query_id') || undefined,
     statement: {
       sql,
       data: insertData,
       insert,
-      expectsData: insert && insertData === undefined ? splitInsertData(sql) !== undefined : insert,
+      expectsData: split !== undefined,
       format: defaultFormat,
       database,
       params,
@@ -198,9 +201,12 @@ export async function parseRequest(req: IncomingMessage, url: URL, body: Buffer)
   };
 }
 
-/** Splits the inline data off a complete INSERT text so it travels as bytes; leaves INSERT … SELECT whole. */
-function splitInsert(text: string): { sql: string; insertData: Buffer | undefined } {
+/**
+ * Splits the inline data off a complete INSERT text so it travels as bytes; leaves INSERT … SELECT whole (split
+ * undefined) and an INSERT … FORMAT X without data as it is.
+ */
+function splitInsert(text: string): { sql: string; insertData: Buffer | undefined; split: InsertSplit | undefined } {
   const split = splitInsertData(text);
-  if (!split || split.dataOffset >= text.length) return { sql: text, insertData: undefined };
-  return { sql: split.header, insertData: Buffer.from(text.slice(split.dataOffset), 'utf8') };
+  if (!split || split.dataOffset >= text.length) return { sql: text, insertData: undefined, split };
+  return { sql: split.header, insertData: Buffer.from(text.slice(split.dataOffset), 'utf8'), split };
 }

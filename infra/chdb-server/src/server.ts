@@ -34,16 +34,21 @@ export interface ChdbServer {
   close(): Promise<void>;
 }
 
+const gzip = promisify(zlib.gzip);
+const deflate = promisify(zlib.deflate);
+const brotliCompress = promisify(zlib.brotliCompress);
+
+/** Response encodings, in order of preference (the first one the client accepts wins). */
 const compressors: Record<string, ((buf: Buffer, level: number | undefined) => Promise<Buffer>) | undefined> = {
-  gzip: (buf, level) => promisify(zlib.gzip)(buf, level === undefined ? {} : { level }),
-  deflate: (buf, level) => promisify(zlib.deflate)(buf, level === undefined ? {} : { level }),
-  br: (buf) => promisify(zlib.brotliCompress)(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }),
+  gzip: (buf, level) => gzip(buf, level === undefined ? {} : { level }),
+  deflate: (buf, level) => deflate(buf, level === undefined ? {} : { level }),
+  br: (buf) => brotliCompress(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }),
 };
 
 function pickEncoding(acceptEncoding: string | undefined): string | undefined {
   if (!acceptEncoding) return undefined;
   const offered = acceptEncoding.split(',').map((s) => s.trim().split(';')[0]!.toLowerCase());
-  return ['gzip', 'deflate', 'br'].find((e) => offered.includes(e));
+  return Object.keys(compressors).find((e) => offered.includes(e));
 }
 
 /** Content-Type ClickHouse sends for an output format. */
@@ -164,7 +169,7 @@ export async function startChdbServer(options: ChdbServerOptions): Promise<ChdbS
       return;
     }
 
-    let queryId = url.searchParams.get('query_id') || randomUUID();
+    const queryId = url.searchParams.get('query_id') || randomUUID();
     let clientGone = false;
     res.once('close', () => {
       if (!res.writableFinished) clientGone = true;
@@ -172,7 +177,6 @@ export async function startChdbServer(options: ChdbServerOptions): Promise<ChdbS
     try {
       const body = method === 'POST' ? await readBody(req) : (req.resume(), Buffer.alloc(0));
       const parsed = await parseRequest(req, url, body);
-      queryId = parsed.queryId ?? queryId;
       const startedAt = process.hrtime.bigint();
       if (options.logQueries) log({ level: 'info', event: 'query_start', query_id: queryId, query: clip(parsed.statement.sql, 500) });
       const result = await engine.execute(parsed.statement, () => !clientGone && !res.destroyed);
