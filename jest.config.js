@@ -12,7 +12,7 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['**/src/**/*.test.ts', '!**/src/**/*.int.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['**/src/**/*.test.ts', '!**/src/**/*.int.test.ts', '!**/src/**/*.faults.test.ts'] },
     {
       ...common,
       displayName: 'integration',
@@ -21,5 +21,8 @@ module.exports = {
       globalTeardown: '<rootDir>/infra/local-stack/src/jest.global-teardown.ts',
       testTimeout: 120_000,
     },
+    // The load-and-fault suite (infra/faults): starts its own stacks with the launcher, on ports offset by 20000.
+    // FAULTS_PROFILE=short (default) takes minutes; `pnpm test:faults` runs the full one.
+    { ...common, displayName: 'faults', testMatch: ['**/src/**/*.faults.test.ts'], testTimeout: 20 * 60_000 },
   ],
 };

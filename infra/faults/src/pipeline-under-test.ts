@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createClickHouseClient, type ClickHouseClient } from '@telltale/clickhouse';
+import { ConsumerLagSampler } from './consumer-lag';
+import type { FaultsProfile } from './faults-profile';
+import { LoadDriver } from './load-driver';
+import { PipelineVerifier } from './pipeline-verifier';
+import { readMetricSum } from './service-metrics';
+import { ShopperEvents } from './shopper-events';
+import { REPO_ROOT, StackHandle } from './stack-handle';
+import { processesUnder, sleep, type StrayProcess } from './stack-processes';
+
+export const FAULTS_DIR = path.join(REPO_ROOT, '.local', 'faults');
+
+/** Deadlines for waits, not expectations: on 2 shared cores a stack can take minutes to start. */
+export const DEADLINES = {
+  stackReadyMs: 300_000,
+  modelLiveMs: 300_000,
+  restartMs: 180_000,
+  /** After the load stopped, for every acknowledged event to be queryable (and predicted). */
+  arrivalMs: 300_000,
+  /** After the load stopped, for requests in flight to be answered. */
+  loadStopMs: 120_000,
+  stackStopMs: 120_000,
+};
+
+/**
+ * The launcher's settings for every stack of the suite (passed on to the services): a model within seconds of the
+ * first labelled sessions, and inserts that do not wait for big batches.
+ */
+export const STACK_ENV: Record<string, string> = {
+  TRAINER_INTERVAL_S: '5',
+  TRAINER_MIN_ROWS: '200',
+  TRAINER_LABEL_DELAY_S: '0',
+  SINK_MAX_WAIT_MS: '200',
+};
+
+export interface FaultsRun {
+  /** Also the messageId prefix root: every scenario's ids start with `<runId>-<scenario>-`. */
+  runId: string;
+  /** `.local/faults/<runId>/`: one TELLTALE_LOCAL_DIR per stack below it. */
+  dir: string;
+  profile: FaultsProfile;
+  startedAt: string;
+}
+
+export function newFaultsRun(profile: FaultsProfile, log: (line: string) => void): FaultsRun {
+  const now = new Date();
+  const runId = `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${profile.name}-${randomBytes(2).toString('hex')}`;
+  // A run that died without its clean-up (SIGKILLed jest) leaves its stack on our ports: end it, it is ours.
+  const stale = processesUnder(FAULTS_DIR);
+  if (stale.length > 0) {
+    log(`ending ${stale.length} processes left by an earlier faults run: ${stale.map((p) => `${p.pid} ${p.command.slice(0, 80)}`).join('; ')}`);
+    for (const { pid } of stale) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return { runId, dir: path.join(FAULTS_DIR, runId), profile, startedAt: now.toISOString() };
+}
+
+export interface WarmUp {
+  acknowledged: number;
+  modelVersion: number;
+  ms: number;
+}
+
+/** A running stack, ready and with a live model, plus what the scenarios use to load and check it. */
+export interface PipelineUnderTest {
+  run: FaultsRun;
+  stack: StackHandle;
+  verifier: PipelineVerifier;
+  lag: ConsumerLagSampler;
+  collectorUrl: string;
+  warmUp: WarmUp;
+  /** Stops the stack (SIGTERM to the launcher) and returns what was left behind. */
+  close(): Promise<{ exitCode: number | null; leftovers: StrayProcess[] }>;
+}
+
+export async function openPipeline(run: FaultsRun, name: string, log: (line: string) => void): Promise<PipelineUnderTest> {
+  const stack = StackHandle.start({ dir: path.join(run.dir, name), env: STACK_ENV });
+  let client: ClickHouseClient | undefined;
+  let lag: ConsumerLagSampler | undefined;
+  try {
+    const t0 = Date.now();
+    const state = await stack.waitReady(DEADLINES.stackReadyMs);
+    log(`stack ${name} ready in ${((Date.now() - t0) / 1000).toFixed(0)} s (launcher pid ${state.launcherPid}, ${stack.dir})`);
+    const clickhouse = stack.process('clickhouse');
+    client = createClickHouseClient({ url: clickhouse.url, user: 'default', password: '', database: 'telltale', requestTimeoutMs: 30_000 });
+    lag = new ConsumerLagSampler(() =>
+      (['enricher', 'sink', 'scorer'] as const).map((service) => ({ service, url: stack.process(service).url })),
+    ).start();
+    const collectorUrl = stack.process('collector').url;
+    const warmUp = await warmUpModel(stack, collectorUrl, `${run.runId}-warmup-`);
+    log(`model v${warmUp.modelVersion} live after ${warmUp.acknowledged} warm-up events (${(warmUp.ms / 1000).toFixed(0)} s)`);
+    const sampler = lag;
+    const ch = client;
+    return {
+      run,
+      stack,
+      verifier: new PipelineVerifier(client),
+      lag,
+      collectorUrl,
+      warmUp,
+      close: async () => {
+        sampler.stop();
+        await ch.close();
+        const { exit, leftovers } = await stack.stop(DEADLINES.stackStopMs);
+        return { exitCode: exit?.code ?? null, leftovers };
+      },
+    };
+  } catch (err) {
+    lag?.stop();
+    await client?.close();
+    await stack.stop(DEADLINES.stackStopMs);
+    throw err;
+  }
+}
+
+/**
+ * Shopper sessions (with purchases) until the scorer has a model: only then does every behavioural event get a
+ * prediction, which the scenarios check.
+ */
+async function warmUpModel(stack: StackHandle, collectorUrl: string, idPrefix: string): Promise<WarmUp> {
+  const t0 = Date.now();
+  const driver = new LoadDriver({ collectorUrl, source: new ShopperEvents(idPrefix), eventsPerSecond: 400, connections: 4 }).start();
+  try {
+    const deadline = t0 + DEADLINES.modelLiveMs;
+    for (;;) {
+      const version = (await readMetricSum(stack.process('scorer').url, 'telltale_scorer_model_version')) ?? 0;
+      if (version > 0) return { acknowledged: driver.acknowledged.size, modelVersion: version, ms: Date.now() - t0 };
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no model reached the scorer within ${DEADLINES.modelLiveMs / 1000} s of warm-up (${driver.acknowledged.size} events acknowledged)\n` +
+            `${stack.logTail('trainer')}\n${stack.logTail('scorer')}`,
+        );
+      }
+      await sleep(1_000);
+    }
+  } finally {
+    await driver.stop(DEADLINES.loadStopMs);
+  }
+}
