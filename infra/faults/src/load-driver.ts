@@ -1,6 +1,6 @@
 import type { SegmentEvent } from '@telltale/traffic-generator';
 import type { EventSource } from './shopper-events';
-import { sleep } from './stack-processes';
+import { sleep, withDeadline } from './stack-processes';
 
 export interface LoadDriverOptions {
   collectorUrl: string;
@@ -99,13 +99,12 @@ export class LoadDriver {
 
   /** With maxEvents: until every event was generated and answered; false at the deadline. */
   async drained(timeoutMs: number): Promise<boolean> {
-    const deadline = sleep(timeoutMs).then(() => false);
     const done = (async () => {
       await this.pump;
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
       return true;
     })();
-    return Promise.race([done, deadline]);
+    return (await withDeadline(done, timeoutMs)) ?? false;
   }
 
   /**
@@ -117,7 +116,7 @@ export class LoadDriver {
     this.requestStop();
     await this.pump;
     if (this.inFlight.size > 0) {
-      await Promise.race([Promise.allSettled([...this.inFlight]), sleep(deadlineMs)]);
+      await withDeadline(Promise.allSettled([...this.inFlight]), deadlineMs);
       this.giveUp.abort();
       await Promise.allSettled([...this.inFlight]);
     }

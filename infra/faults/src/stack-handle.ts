@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, processesUnder, sleep, type StrayProcess } from './stack-processes';
+import { isAlive, processesUnder, sleep, withDeadline, type StrayProcess } from './stack-processes';
 import { pidsOf, readStackState, type StackProcess, type StackProcessName, type StackState } from './stack-state';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -139,7 +139,7 @@ export class StackHandle {
   async stop(timeoutMs: number): Promise<{ exit: LauncherExit | null; leftovers: StrayProcess[] }> {
     const pids = this.knownPids();
     if (this.exit === null) process.kill(this.launcherPid, 'SIGTERM');
-    const exit = await Promise.race([this.exited, sleep(timeoutMs).then(() => null)]);
+    const exit = (await withDeadline(this.exited, timeoutMs)) ?? null;
     const leftovers = await this.leftoversAfter(pids, exit ? 5_000 : 0);
     this.killAll();
     return { exit, leftovers };
