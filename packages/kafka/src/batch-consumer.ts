@@ -1,7 +1,9 @@
-import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { AvroCodecError, type Topic } from '@telltale/contracts';
-import { Counter, Gauge, type Registry } from '@telltale/runtime';
-import type { DeadLetterPublisher } from './dead-letter';
+import type { Registry } from '@telltale/runtime';
+import { chunkRecords } from './batch-chunks';
+import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
+import type { DeadLetterPublisher, Rejection } from './dead-letter';
 import type { KafkaClient } from './kafka-client';
 
 export interface ConsumedRecord<T> {
@@ -19,9 +21,10 @@ export interface ConsumedRecord<T> {
 export interface Subscription<T> {
   topic: Topic<T>;
   /**
-   * Processes one partition's batch. Resolve only when the work is done (outputs acknowledged, rows inserted):
-   * the offsets are committed right after. Route records that can never succeed to the dead-letter topic and
-   * resolve; throw for failures worth retrying (the batch is fetched again from the last commit).
+   * Processes one chunk of a partition's records, in offset order. Resolve only when the work is done (outputs
+   * acknowledged, rows inserted): the chunk's offsets are committed right after. Route records that can never
+   * succeed to the dead-letter topic and resolve; throw for failures worth retrying (the chunk is fetched again
+   * from the last commit). An error with `retriable: false` makes kafkajs give up: see `onFatal`.
    */
   handle(records: Array<ConsumedRecord<T>>): Promise<void>;
 }
@@ -39,66 +42,91 @@ export interface BatchConsumerOptions {
   minBytes?: number;
   /** @default 500 */
   maxWaitTimeInMs?: number;
-  /** Where the consumer's metrics go (records consumed, undecodable records, lag per partition). */
+  /**
+   * Most bytes one fetch brings per partition. The broker still returns a first record batch larger than this
+   * whole, so a partition can never get stuck behind one large batch. @default 1048576 (1 MiB)
+   */
+  maxBytesPerPartition?: number;
+  /** Most bytes one fetch brings over all partitions. @default 10485760 (10 MiB) */
+  maxBytes?: number;
+  /** Most records one handler call gets. @default 1000 */
+  maxBatchRecords?: number;
+  /** Most key + value bytes one handler call gets (a single larger record comes alone). @default maxBytesPerPartition */
+  maxBatchBytes?: number;
+  /**
+   * Called once when the consumer is gone for good: kafkajs crashed and will not restart (a non-retriable error,
+   * e.g. a handler throwing one). The service should stop in order and exit non-zero so that its supervisor
+   * restarts it; until then `health()` reports the failure. Retriable crashes (kafkajs restarts) are only counted.
+   */
+  onFatal?: (err: Error) => void;
+  /** How often the lag gauge is refreshed from the broker (committed offset vs high watermark), ms. 0 = only after commits. @default 5000 */
+  lagRefreshMs?: number;
+  /** Where the consumer's metrics go (records consumed, undecodable records, lag per partition, crashes). */
   registry?: Registry;
 }
 
-interface ConsumerMetrics {
-  consumed: Counter<'topic'>;
-  undecodable: Counter<'topic'>;
-  lag: Gauge<'topic' | 'partition'>;
-}
-
-function consumerMetrics(registry: Registry): ConsumerMetrics {
-  const registers = [registry];
-  return {
-    consumed: new Counter({ name: 'telltale_kafka_consumed_records_total', help: 'Records processed and committed', labelNames: ['topic'], registers }),
-    undecodable: new Counter({
-      name: 'telltale_kafka_undecodable_records_total',
-      help: 'Records that were not valid Avro for their topic (sent to the dead-letter topic)',
-      labelNames: ['topic'],
-      registers,
-    }),
-    lag: new Gauge({
-      name: 'telltale_kafka_consumer_lag',
-      help: 'Records behind the high watermark after the last committed batch',
-      labelNames: ['topic', 'partition'],
-      registers,
-    }),
-  };
-}
-
 /**
- * A consumer that commits a partition's offset only after its handler finished every record of the batch,
- * so offsets never run ahead of work (at-least-once; downstream de-duplicates by messageId).
+ * A consumer that commits a partition's offset only after its handler finished every record before it, so offsets
+ * never run ahead of work (at-least-once; downstream de-duplicates by messageId).
+ *
+ * Bounds: a fetch brings at most `maxBytesPerPartition` per partition (`maxBytes` in all); the handler gets the
+ * fetched records in chunks of at most `maxBatchRecords` records and `maxBatchBytes` bytes, one at a time. Each
+ * chunk is committed as soon as its handler resolves, with a heartbeat after it, and the rest of the batch is
+ * dropped (fetched again from the commit by whoever owns the partition) when the consumer stops or the partition
+ * was reassigned meanwhile.
  */
 export class BatchConsumer {
   private readonly consumer: Consumer;
   private readonly byTopic: Map<string, Subscription<unknown>>;
+  private readonly metrics: ConsumerMetrics | undefined;
+  private readonly maxBatchRecords: number;
+  private readonly maxBatchBytes: number;
   private running = false;
   private crashed: Error | undefined;
-  private readonly metrics: ConsumerMetrics | undefined;
+  private fatal: Error | undefined;
+  /** Partitions of this member, from its last group join: the lag gauge shows only these. */
+  private assignment = new Map<string, number[]>();
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagAdmin: Admin | undefined;
+  private lagRefresh: Promise<void> | undefined;
+  private readonly lagLabels = new Set<string>();
 
   constructor(
-    client: KafkaClient,
+    private readonly client: KafkaClient,
     private readonly options: BatchConsumerOptions,
   ) {
+    const maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
+    this.maxBatchRecords = options.maxBatchRecords ?? 1000;
+    this.maxBatchBytes = options.maxBatchBytes ?? maxBytesPerPartition;
+    if (!(this.maxBatchRecords >= 1 && this.maxBatchBytes >= 1)) {
+      throw new Error(`maxBatchRecords and maxBatchBytes must be positive, got ${this.maxBatchRecords} and ${this.maxBatchBytes}`);
+    }
     this.byTopic = new Map(options.subscriptions.map((s) => [s.topic.name, s as Subscription<unknown>]));
     this.metrics = options.registry ? consumerMetrics(options.registry) : undefined;
     this.consumer = client.kafka.consumer({
       groupId: options.groupId,
       minBytes: options.minBytes ?? 1,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
+      maxBytesPerPartition,
+      maxBytes: options.maxBytes ?? 10 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.crashed = payload.error;
-      client.logger.error({ err: payload.error, groupId: options.groupId, restart: payload.restart }, 'consumer crashed');
-    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.crashed = undefined;
+      this.assignment = new Map(Object.entries(payload.memberAssignment));
       client.logger.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined consumer group');
     });
+  }
+
+  private onCrash(error: Error, restart: boolean): void {
+    this.metrics?.crashes.inc({ group: this.options.groupId, restart: String(restart) });
+    this.crashed = error;
+    this.client.logger.error({ err: error, groupId: this.options.groupId, restart }, restart ? 'consumer crashed; kafkajs restarts it' : 'consumer crashed for good');
+    // A crash while stopping is part of stopping, not a failure to report.
+    if (restart || !this.running || this.fatal) return;
+    this.fatal = error;
+    this.options.onFatal?.(error);
   }
 
   async start(): Promise<void> {
@@ -107,73 +135,136 @@ export class BatchConsumer {
       topics: [...this.byTopic.keys()],
       fromBeginning: this.options.fromBeginning ?? true,
     });
+    this.running = true;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.processBatch(payload),
     });
-    this.running = true;
+    const refreshMs = this.options.lagRefreshMs ?? 5000;
+    if (this.metrics && refreshMs > 0) {
+      this.lagAdmin = this.client.kafka.admin();
+      this.lagTimer = setInterval(() => {
+        this.lagRefresh ??= this.refreshLag().finally(() => (this.lagRefresh = undefined));
+      }, refreshMs);
+      this.lagTimer.unref();
+    }
   }
 
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const subscription = this.byTopic.get(batch.topic);
     if (!subscription) throw new Error(`no subscription for topic ${batch.topic}`);
+    const chunks = chunkRecords(
+      batch.messages,
+      { maxRecords: this.maxBatchRecords, maxBytes: this.maxBatchBytes },
+      (m) => (m.value?.length ?? 0) + (m.key?.length ?? 0),
+    );
+    for (const chunk of chunks) {
+      // Records not handed over are fetched again, from the last commit, by whoever owns the partition next.
+      if (!isRunning() || isStale()) return;
+      const { handled, undecodable } = await this.processChunk(subscription, batch.topic, batch.partition, chunk);
 
+      // TRICKY: a rebalance during the handler means another member may own the partition now; committing would
+      // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
+      if (isStale()) return;
+      const lastOffset = chunk[chunk.length - 1]!.offset;
+      const nextOffset = (BigInt(lastOffset) + 1n).toString();
+      resolveOffset(lastOffset);
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+      this.metrics?.consumed.inc({ topic: batch.topic }, handled);
+      if (undecodable > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, undecodable);
+      this.setLag(batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(nextOffset));
+      await heartbeat();
+    }
+  }
+
+  /** Dead-letters the chunk's undecodable records and hands the rest to the subscription. */
+  private async processChunk(
+    subscription: Subscription<unknown>,
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+  ): Promise<{ handled: number; undecodable: number }> {
     const records: Array<ConsumedRecord<unknown>> = [];
-    const invalid: Parameters<DeadLetterPublisher['publish']>[0] = [];
-    for (const m of batch.messages) {
+    const invalid: Rejection[] = [];
+    for (const m of messages) {
       const raw = m.value ?? Buffer.alloc(0);
       const key = m.key ? m.key.toString('utf8') : null;
       try {
-        records.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key,
-          value: subscription.topic.codec.decode(raw),
-          timestamp: Number(m.timestamp),
-          raw,
-        });
+        records.push({ topic, partition, offset: m.offset, key, value: subscription.topic.codec.decode(raw), timestamp: Number(m.timestamp), raw });
       } catch (err) {
         if (!(err instanceof AvroCodecError)) throw err;
-        invalid.push({
-          reason: err.message,
-          payload: raw,
-          key,
-          source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
-        });
+        invalid.push({ reason: err.message, payload: raw, key, source: { topic, partition, offset: m.offset } });
       }
     }
-
     await this.options.deadLetters.publish(invalid);
     if (records.length > 0) await subscription.handle(records);
-    await heartbeat();
+    return { handled: records.length, undecodable: invalid.length };
+  }
 
-    // TRICKY: a rebalance during the handler means another member may own the partition now; committing would
-    // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
-    if (isStale()) return;
-    const lastOffset = batch.lastOffset();
-    resolveOffset(lastOffset);
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-    ]);
-    this.metrics?.consumed.inc({ topic: batch.topic }, records.length);
-    if (invalid.length > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, invalid.length);
-    this.metrics?.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+  private setLag(topic: string, partition: number, lag: bigint): void {
+    if (!this.metrics) return;
+    const label = `${topic}\u0000${partition}`;
+    this.lagLabels.add(label);
+    this.metrics.lag.set({ topic, partition: String(partition) }, Number(lag < 0n ? 0n : lag));
+  }
+
+  /**
+   * NOTE: the lag after a commit goes stale exactly when it matters (a handler blocked on ClickHouse commits
+   * nothing), so it is also read from the broker on a timer: this member's partitions, committed offset vs high
+   * watermark. Partitions assigned elsewhere since are dropped from the gauge.
+   */
+  private async refreshLag(): Promise<void> {
+    const admin = this.lagAdmin;
+    if (!admin || !this.metrics) return;
+    try {
+      await admin.connect();
+      const current = new Set<string>();
+      for (const [topic, partitions] of this.assignment) {
+        if (partitions.length === 0) continue;
+        const [ends, committed] = await Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] }),
+        ]);
+        const committedByPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+        for (const end of ends) {
+          if (!partitions.includes(end.partition)) continue;
+          const offset = committedByPartition.get(end.partition);
+          // Nothing committed yet: the group starts at the log start (fromBeginning), so all of it is lag.
+          const from = offset === undefined || offset === '-1' ? BigInt(end.low) : BigInt(offset);
+          if (!this.running) return;
+          this.setLag(topic, end.partition, BigInt(end.high) - from);
+          current.add(`${topic}\u0000${end.partition}`);
+        }
+      }
+      for (const label of this.lagLabels) {
+        if (current.has(label)) continue;
+        const [topic, partition] = label.split('\u0000') as [string, string];
+        this.metrics.lag.remove({ topic, partition });
+        this.lagLabels.delete(label);
+      }
+    } catch (err) {
+      this.client.logger.warn({ err, groupId: this.options.groupId }, 'could not refresh consumer lag');
+    }
   }
 
   /** Healthy while running and not crashed (kafkajs restarts after retriable crashes and clears this on re-join). */
   health(): { ok: boolean; detail?: string } {
+    if (this.fatal) return { ok: false, detail: `consumer stopped for good: ${this.fatal.message}` };
     if (!this.running) return { ok: false, detail: 'not running' };
-    if (this.crashed) return { ok: false, detail: `crashed: ${this.crashed.message}` };
+    if (this.crashed) return { ok: false, detail: `crashed, restarting: ${this.crashed.message}` };
     return { ok: true };
   }
 
-  /** Waits for the batch in progress (and its commit), then leaves the group. */
+  /** Waits for the chunk in progress (and its commit), then leaves the group. Safe to call twice. */
   async stop(): Promise<void> {
     this.running = false;
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
     await this.consumer.disconnect();
+    await this.lagRefresh;
+    await this.lagAdmin?.disconnect();
+    this.lagAdmin = undefined;
   }
 }

@@ -1,6 +1,7 @@
 import type { DeadLetter, Topics } from '@telltale/contracts';
-import type { AvroProducer } from './avro-producer';
+import type { AvroProducer, EncodedRecord } from './avro-producer';
 import type { ConsumedRecord } from './batch-consumer';
+import { recordBytes } from './produce-request-plan';
 
 export interface Rejection {
   reason: string;
@@ -15,7 +16,17 @@ export function rejectionOf(record: ConsumedRecord<unknown>, why: { reason: stri
   return { ...why, payload: record.raw, key: record.key, source: record };
 }
 
-/** Routes records a stage cannot process to the dead-letter topic, with why and from where. */
+/** Longest reason and key kept when even an empty payload leaves no room (a pathological reason or key). */
+const MAX_REASON_CHARS = 1000;
+const MAX_KEY_CHARS = 256;
+/** Avro writes a bytes field's length as a varint: 1 byte for an empty payload, at most 5. */
+const PAYLOAD_LENGTH_GROWTH = 4;
+
+/**
+ * Routes records a stage cannot process to the dead-letter topic, with why and from where. A dead letter never
+ * exceeds the produce limit itself: an original payload too large to carry whole (often the very reason it is
+ * here) is cut to fit, and the record says so in its reason and in a `payload_truncated` header (original size).
+ */
 export class DeadLetterPublisher {
   constructor(
     private readonly producer: AvroProducer,
@@ -37,15 +48,50 @@ export class DeadLetterPublisher {
     };
   }
 
-  publish(rejections: Rejection[]): Promise<void> {
-    return this.producer.send(
-      this.topics.deadLetters,
-      rejections.map((r) => ({
-        key: r.key ?? null,
-        value: this.toRecord(r),
-        // Headers let ops filter the DLQ without decoding values.
-        headers: { stage: this.stage, reason: r.reason.slice(0, 200), ...(r.source ? { original_topic: r.source.topic } : {}) },
-      })),
+  async publish(rejections: Rejection[]): Promise<void> {
+    await this.producer.sendEncoded(
+      this.topics.deadLetters.name,
+      rejections.map((r) => this.encodeToFit(r)),
     );
   }
+
+  private encodeToFit(r: Rejection): EncodedRecord {
+    const record = this.toRecord(r);
+    const whole = this.encode(record, headersOf(this.stage, record));
+    if (whole.bytes <= this.producer.maxRecordBytes(this.topics.deadLetters.name)) return whole.message;
+
+    const originalBytes = r.payload.length;
+    const truncated = { ...record, reason: `${record.reason} (payload truncated from ${originalBytes} bytes to fit the topic's limit)` };
+    const fitted = this.withPayloadThatFits(truncated, originalBytes) ?? this.withPayloadThatFits(shortened(truncated), originalBytes);
+    if (!fitted) throw new Error(`dead letter from ${this.stage} cannot fit ${this.producer.maxRecordBytes(this.topics.deadLetters.name)} bytes even without its payload`);
+    return fitted;
+  }
+
+  /** The record with as much of its payload as fits, or undefined when not even an empty payload does. */
+  private withPayloadThatFits(record: DeadLetter, originalBytes: number): EncodedRecord | undefined {
+    const headers = { ...headersOf(this.stage, record), payload_truncated: String(originalBytes) };
+    const empty = this.encode({ ...record, payload: Buffer.alloc(0) }, headers);
+    const room = this.producer.maxRecordBytes(this.topics.deadLetters.name) - empty.bytes - PAYLOAD_LENGTH_GROWTH;
+    if (room < 0) return undefined;
+    return this.encode({ ...record, payload: record.payload.subarray(0, Math.min(room, originalBytes)) }, headers).message;
+  }
+
+  private encode(record: DeadLetter, headers: Record<string, string>): { message: EncodedRecord; bytes: number } {
+    const value = this.topics.deadLetters.codec.encode(record);
+    return { message: { key: record.key, value, headers }, bytes: recordBytes(record.key, value, headers) };
+  }
+}
+
+// Headers let ops filter the DLQ without decoding values.
+function headersOf(stage: string, record: DeadLetter): Record<string, string> {
+  return { stage, reason: record.reason.slice(0, 200), ...(record.sourceTopic !== null ? { original_topic: record.sourceTopic } : {}) };
+}
+
+function shortened(record: DeadLetter): DeadLetter {
+  return {
+    ...record,
+    reason: record.reason.slice(0, MAX_REASON_CHARS),
+    key: record.key === null ? null : record.key.slice(0, MAX_KEY_CHARS),
+    field: record.field === null ? null : record.field.slice(0, MAX_KEY_CHARS),
+  };
 }

@@ -1,7 +1,15 @@
 export { createKafkaClient, type KafkaClient, type KafkaSettings } from './kafka-client';
-export { ensureTopics, consumerLag } from './topic-admin';
-export { AvroProducer, type OutgoingRecord, type ProducerOptions } from './avro-producer';
+export { ensureTopics, consumerLag, describeProduceLimits, DEFAULT_MAX_MESSAGE_BYTES, type ProduceLimits } from './topic-admin';
+export { AvroProducer, type EncodedRecord, type OutgoingRecord, type ProducerOptions } from './avro-producer';
 export { BatchConsumer, type BatchConsumerOptions, type ConsumedRecord, type Subscription } from './batch-consumer';
 export { DeadLetterPublisher, rejectionOf, type Rejection } from './dead-letter';
-export { followTopic, type TopicFollower } from './topic-follower';
+export { followTopic, type FollowOptions, type TopicFollower } from './topic-follower';
 export { connectStage, type KafkaStage } from './kafka-stage';
+export {
+  KafkaProduceError,
+  RecordTooLargeError,
+  isMessageTooLarge,
+  isRetriableKafkaError,
+  type OversizeRecord,
+} from './kafka-errors';
+export { recordBytes } from './produce-request-plan';

@@ -15,7 +15,8 @@ export interface KafkaStage {
 
 /**
  * Connects a stage: creates any missing topic of the pipeline (so stages can start in any order), connects the
- * producer, and names the stage in its client id and in the dead letters it writes.
+ * producer (learning how large a produce request may be), and names the stage in its client id and in the dead
+ * letters it writes.
  */
 export async function connectStage(opts: {
   stage: string;
@@ -28,6 +29,7 @@ export async function connectStage(opts: {
   const client = createKafkaClient({ brokers: opts.brokers, clientId: `telltale-${opts.stage}` }, opts.logger);
   await ensureTopics(client, Object.values(topics));
   const producer = new AvroProducer(client, opts.producer);
-  await producer.connect();
+  // The producer sizes its requests by the smallest max.message.bytes of these topics (or opts.producer.maxRequestBytes).
+  await producer.connect(Object.values(topics).map((t) => t.name));
   return { topics, client, producer, deadLetters: new DeadLetterPublisher(producer, topics, opts.stage) };
 }

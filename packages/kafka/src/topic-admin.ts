@@ -1,3 +1,4 @@
+import { ConfigResourceTypes } from 'kafkajs';
 import type { Topic } from '@telltale/contracts';
 import { isRetriable, withRetry } from '@telltale/runtime';
 import type { KafkaClient } from './kafka-client';
@@ -55,6 +56,58 @@ export async function consumerLag(client: KafkaClient, groupId: string, topic: s
       (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]),
     );
     return ends.reduce((lag, p) => lag + Number(BigInt(p.high) - (committedByPartition.get(p.partition) ?? 0n)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Kafka's default `message.max.bytes` (1 MiB + record batch overhead), for when the cluster cannot be asked. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+export interface ProduceLimits {
+  /** The smallest effective `max.message.bytes` of the topics (topic override, else the broker's default). */
+  maxMessageBytes: number;
+  /** Which topic has that smallest limit, for messages. */
+  limitingTopic: string | undefined;
+  /** Partition count of each topic. */
+  partitions: Map<string, number>;
+}
+
+/**
+ * Asks the cluster how large a record batch each topic accepts and how many partitions it has. DescribeConfigs
+ * reports the effective value of `max.message.bytes`, the broker's `message.max.bytes` when the topic sets none.
+ */
+export async function describeProduceLimits(client: KafkaClient, topicNames: string[]): Promise<ProduceLimits> {
+  if (topicNames.length === 0) return { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, limitingTopic: undefined, partitions: new Map() };
+  const admin = client.kafka.admin();
+  await admin.connect();
+  try {
+    const [configs, metadata] = await Promise.all([
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: topicNames.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+      }),
+      admin.fetchTopicMetadata({ topics: topicNames }),
+    ]);
+    let maxMessageBytes = Number.POSITIVE_INFINITY;
+    let limitingTopic: string | undefined;
+    for (const resource of configs.resources) {
+      const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
+      const value = entry ? Number(entry.configValue) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        throw new Error(`topic ${resource.resourceName} reports no usable max.message.bytes (${entry?.configValue ?? 'missing'})`);
+      }
+      if (value < maxMessageBytes) {
+        maxMessageBytes = value;
+        limitingTopic = resource.resourceName;
+      }
+    }
+    if (!Number.isFinite(maxMessageBytes)) maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    return {
+      maxMessageBytes,
+      limitingTopic,
+      partitions: new Map(metadata.topics.map((t) => [t.name, t.partitions.length])),
+    };
   } finally {
     await admin.disconnect();
   }

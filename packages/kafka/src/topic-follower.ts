@@ -1,12 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 import { AvroCodecError, type Topic } from '@telltale/contracts';
+import type { Registry } from '@telltale/runtime';
+import { crashCounter } from './consumer-metrics';
 import type { KafkaClient } from './kafka-client';
 
 export interface TopicFollower {
   /** Resolves once every record that existed when following began has been handed to onRecord. */
   caughtUp: Promise<void>;
+  /** Unhealthy while kafkajs restarts the follower, and for good once it gave up (see `onFatal`). */
+  health(): { ok: boolean; detail?: string };
   stop(): Promise<void>;
+}
+
+export interface FollowOptions {
+  /** Prefix of the follower's own consumer group (a random suffix per process); also its `group` metric label. */
+  groupIdPrefix: string;
+  /**
+   * Called once when the follower is gone for good (kafkajs crashed without restart): a process that silently
+   * stops following models would score with a stale one forever. Stop in order and exit non-zero.
+   */
+  onFatal?: (err: Error) => void;
+  /** Counts crashes in telltale_kafka_consumer_crashes_total{group=groupIdPrefix}. */
+  registry?: Registry;
 }
 
 /**
@@ -18,7 +34,7 @@ export async function followTopic<T>(
   client: KafkaClient,
   topic: Topic<T>,
   onRecord: (value: T, key: string | null) => void,
-  opts: { groupIdPrefix: string },
+  opts: FollowOptions,
 ): Promise<TopicFollower> {
   const admin = client.kafka.admin();
   await admin.connect();
@@ -34,6 +50,19 @@ export async function followTopic<T>(
 
   // A group of its own per process: each instance must see every record.
   const consumer: Consumer = client.kafka.consumer({ groupId: `${opts.groupIdPrefix}-${randomUUID()}`, maxWaitTimeInMs: 200 });
+  const crashes = opts.registry ? crashCounter(opts.registry) : undefined;
+  let stopping = false;
+  let crashed: Error | undefined;
+  let fatal: Error | undefined;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    crashes?.inc({ group: opts.groupIdPrefix, restart: String(payload.restart) });
+    crashed = payload.error;
+    client.logger.error({ err: payload.error, topic: topic.name, restart: payload.restart }, 'topic follower crashed');
+    if (payload.restart || stopping || fatal) return;
+    fatal = payload.error;
+    opts.onFatal?.(payload.error);
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => (crashed = undefined));
   await consumer.connect();
   await consumer.subscribe({ topic: topic.name, fromBeginning: true });
   await consumer.run({
@@ -55,5 +84,16 @@ export async function followTopic<T>(
       }
     },
   });
-  return { caughtUp, stop: () => consumer.disconnect() };
+  return {
+    caughtUp,
+    health() {
+      if (fatal) return { ok: false, detail: `stopped following ${topic.name} for good: ${fatal.message}` };
+      if (crashed) return { ok: false, detail: `following ${topic.name} crashed, restarting: ${crashed.message}` };
+      return { ok: true };
+    },
+    stop: () => {
+      stopping = true;
+      return consumer.disconnect();
+    },
+  };
 }
