@@ -48,6 +48,7 @@ export async function runLoadScenario(pipeline: PipelineUnderTest, scenario: Sce
   result.load = load;
   result.acknowledged = driver.acknowledged.size;
   result.notes.push(describeLoad(load));
+  if (result.faults.length > 0) result.notes.push(`faults: ${result.faults.map(describeFault).join(', ')}`);
 
   const arrival = await verifier.waitForArrival(prefix, driver.acknowledged, { timeoutMs: DEADLINES.arrivalMs, predictions: true });
   const counts = await verifier.eventCounts(prefix).catch((err: Error) => {
@@ -120,7 +121,7 @@ export async function faultAndRestart(stack: StackHandle, target: StackProcessNa
   const at = Date.now();
   const pid = stack.signal(target, signal);
   const state = await stack.waitRestarted(target, pid, DEADLINES.restartMs);
-  return { target, signal, pid, at, newPid: state.processes[target]?.pid, restartMs: Date.now() - at };
+  return { target, signal, pid, at, newPid: state.processes[target]?.pid ?? undefined, restartMs: Date.now() - at };
 }
 
 function restartCounts(state: StackState | undefined): Record<string, number> {
@@ -135,4 +136,9 @@ function describeLoad(load: LoadStats): string {
   const seconds = load.durationMs / 1000;
   const rate = seconds > 0 ? Math.round(load.acknowledged / seconds) : 0;
   return `load: ${load.acknowledged} acknowledged in ${seconds.toFixed(1)} s (~${rate}/s), ${load.requests} requests, ${load.retries} retries, answers ${JSON.stringify(load.answers)}`;
+}
+
+function describeFault(fault: FaultRecord): string {
+  const back = fault.restartMs === undefined ? '' : ` (back in ${(fault.restartMs / 1000).toFixed(1)} s)`;
+  return `${fault.signal} ${fault.target}${back}`;
 }

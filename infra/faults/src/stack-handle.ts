@@ -96,10 +96,20 @@ export class StackHandle {
     return entry;
   }
 
-  /** Every pid the launcher reported so far (the last stack.json read), including itself and its reaper. */
+  /**
+   * Every pid the launcher reported (stack.json now, else the last good read), including itself and its reaper.
+   * Never throws: clean-up paths use it.
+   */
   knownPids(): Array<{ name: string; pid: number }> {
-    const state = this.state() ?? this.lastState;
-    return state ? pidsOf(state) : [{ name: 'launcher', pid: this.launcherPid }];
+    let state: StackState | undefined;
+    try {
+      state = this.state();
+    } catch {
+      // a file that breaks the contract: the last good read still names the pids
+    }
+    state ??= this.lastState;
+    const pids = state ? pidsOf(state) : [];
+    return pids.some((p) => p.pid === this.launcherPid) ? pids : [{ name: 'launcher', pid: this.launcherPid }, ...pids];
   }
 
   /** Until stack.json says ready and every process is healthy. */
@@ -123,6 +133,7 @@ export class StackHandle {
   /** Sends `signal` to the process the launcher runs as `name`; returns its pid. */
   signal(name: StackProcessName, signal: NodeJS.Signals): number {
     const { pid } = this.process(name);
+    if (pid === null) throw new Error(`${name} has no pid in ${this.stateFile}`);
     process.kill(pid, signal);
     return pid;
   }

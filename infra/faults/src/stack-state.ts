@@ -8,7 +8,8 @@ export const STACK_PROCESSES = ['kafka', 'clickhouse', 'collector', 'enricher', 
 export type StackProcessName = (typeof STACK_PROCESSES)[number];
 
 const processEntry = z.object({
-  pid: z.number().int(),
+  /** The current incarnation; the last one once stopped; null before the first spawn. */
+  pid: z.number().int().nullable(),
   port: z.number().int(),
   url: z.string(),
   restarts: z.number().int().min(0),
@@ -18,7 +19,8 @@ export type StackProcess = z.infer<typeof processEntry>;
 
 const stackState = z.object({
   launcherPid: z.number().int(),
-  reaperPid: z.number().int(),
+  /** null once the reaper is gone (after a stop). */
+  reaperPid: z.number().int().nullable(),
   startedAt: z.string(),
   ready: z.boolean(),
   stopping: z.boolean(),
@@ -44,9 +46,10 @@ export function readStackState(file: string): StackState | undefined {
 
 /** Every pid the launcher accounts for: itself, its reaper and each child. */
 export function pidsOf(state: StackState): Array<{ name: string; pid: number }> {
-  return [
+  const all = [
     { name: 'launcher', pid: state.launcherPid },
     { name: 'reaper', pid: state.reaperPid },
     ...Object.entries(state.processes).map(([name, p]) => ({ name, pid: p.pid })),
-  ].filter((p) => p.pid > 0);
+  ];
+  return all.filter((p): p is { name: string; pid: number } => p.pid !== null && p.pid > 0);
 }
