@@ -22,6 +22,11 @@ export class BoundedLru<K, V> {
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
   }
 
+  /** Reads without marking the entry as used: for staged work that may never be applied. */
+  peek(key: K): V | undefined {
+    return this.map.get(key);
+  }
+
   has(key: K): boolean {
     return this.map.has(key);
   }

@@ -121,6 +121,78 @@ describe('EventEnricher', () => {
   });
 });
 
+describe('EventEnricher batches: state changes only on commit', () => {
+  const batchOf = () => [
+    raw({ messageId: 'b-1', userId: 'ann', timestamp: T0 }),
+    raw({ messageId: 'b-2', userId: 'bob', timestamp: T0 + 1000, event: 'Product Added', properties: '{"productId":"p","price":3,"quantity":2}' }),
+    raw({ messageId: 'b-3', userId: 'ann', timestamp: T0 + 2000 }),
+    raw({ messageId: 'b-1', userId: 'ann', timestamp: T0 }), // a client retry inside the same batch
+    raw({ messageId: 'b-4', userId: 'ann', timestamp: T0 + 3000, event: 'Order Completed', properties: '{}' }), // rejected
+  ];
+
+  it('gives identical clean events and features when a batch is enriched twice without commit', () => {
+    const e = enricher();
+    // Some committed history, so the batch builds on existing sessions.
+    e.enrich(raw({ messageId: 'before', userId: 'ann', timestamp: T0 - 60_000 }));
+    const first = e.enrichBatch(batchOf()).results;
+    const second = e.enrichBatch(batchOf()).results;
+    expect(second).toEqual(first);
+    expect(first.map((r) => r.outcome)).toEqual(['enriched', 'enriched', 'enriched', 'duplicate', 'rejected']);
+    const ann = first[2]!.outcome === 'enriched' ? first[2]!.features!.features : undefined;
+    expect(ann).toMatchObject({ session_events: 3, session_clicks: 3, session_duration_s: 62 });
+  });
+
+  it('counts a retried batch the same as if the failed try never happened', () => {
+    const retried = enricher();
+    retried.enrichBatch(batchOf()); // outputs not acknowledged: dropped
+    const retry = retried.enrichBatch(batchOf());
+    retry.commit();
+    const clean = enricher();
+    const once = clean.enrichBatch(batchOf());
+    once.commit();
+    expect(retry.results).toEqual(once.results);
+    // And what follows sees one batch's worth of state, not two.
+    const next = (e: EventEnricher) => e.enrich(raw({ messageId: 'next', userId: 'ann', timestamp: T0 + 4000 }));
+    expect(next(retried)).toEqual(next(clean));
+  });
+
+  it('makes a replay all duplicates once committed', () => {
+    const e = enricher();
+    e.enrichBatch(batchOf()).commit();
+    expect(e.enrichBatch(batchOf()).results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'rejected']);
+    expect(e.trackedUsers).toBe(2);
+  });
+
+  it('leaves sessions and dedupe memory untouched until commit', () => {
+    const e = enricher();
+    const staged = e.enrichBatch(batchOf());
+    expect(e.trackedUsers).toBe(0);
+    expect(e.enrichBatch([raw({ messageId: 'b-1', userId: 'ann' })]).results[0]!.outcome).toBe('enriched');
+    staged.commit();
+    staged.commit(); // twice is once
+    expect(e.trackedUsers).toBe(2);
+    expect(e.enrichBatch([raw({ messageId: 'b-1', userId: 'ann' })]).results[0]!.outcome).toBe('duplicate');
+  });
+
+  it('refuses to commit a batch enriched before another batch was committed', () => {
+    const e = enricher();
+    const stale = e.enrichBatch([raw({ messageId: 'x-1' })]);
+    e.enrichBatch([raw({ messageId: 'x-2' })]).commit();
+    expect(() => stale.commit()).toThrow(/enrich it again/);
+  });
+
+  it('keeps every user of a batch larger than the user memory until the batch is committed', () => {
+    const e = new EventEnricher({ sessionTimeoutMs: 60_000, dedupeCapacity: 1000, maxUsers: 2, maxFutureMs: 300_000, now: () => T0 });
+    const events = ['u1', 'u2', 'u3', 'u1'].map((userId, i) => raw({ messageId: `m${i}`, userId, timestamp: T0 + i * 1000 }));
+    const batch = e.enrichBatch(events);
+    const u1 = batch.results[3]!;
+    expect(u1.outcome === 'enriched' && u1.features!.features.session_events).toBe(2);
+    batch.commit();
+    // The least recently used (u2) is forgotten at commit.
+    expect(e.trackedUsers).toBe(2);
+  });
+});
+
 describe('kindOf', () => {
   it.each([
     ['page', null, 'page_view'],

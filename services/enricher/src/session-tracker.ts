@@ -50,6 +50,9 @@ export interface SessionSnapshot {
  * Assigns sessions and keeps per-session counters, one user at a time. A session ends after `timeoutMs` without events.
  * Session ids are a hash of the user and the session's first event time, so replaying the same events after a
  * restart yields the same ids.
+ *
+ * Observations are staged (`stage()`) and change the tracker only on `commit()`: a batch whose outputs were not
+ * acknowledged is dropped and its retry sees the same state, so it gets the same sessions and counters.
  */
 export class SessionTracker {
   private readonly users: BoundedLru<string, UserState>;
@@ -61,17 +64,43 @@ export class SessionTracker {
     this.users = new BoundedLru(maxUsers);
   }
 
+  /** A staging area over the current state, for one batch. */
+  stage(): SessionStage {
+    return new SessionStage(this.timeoutMs, this.users);
+  }
+
+  get trackedUsers(): number {
+    return this.users.size;
+  }
+}
+
+/**
+ * One batch's view of the sessions: users it touches are copied on first touch and changed in the copy.
+ * NOTE: the least recently used users are forgotten at commit, not mid-batch, so a batch never forgets a user it
+ * is about to see again.
+ */
+export class SessionStage {
+  /** Copies of the users this batch touched, in order of last touch (the order commit() marks them used). */
+  private readonly touched = new Map<string, UserState>();
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly users: BoundedLru<string, UserState>,
+  ) {}
+
   observe(userKey: string, kind: EventKind, eventTime: number, amounts: { price: number | null; quantity: number | null }): SessionSnapshot {
-    let user = this.users.get(userKey);
+    let user = this.touched.get(userKey) ?? copyOf(this.users.peek(userKey));
     let previousEventTime: number | null = null;
     if (!user || eventTime - user.session.lastEventTime > this.timeoutMs) {
       const priorSessions = user ? user.priorSessions + 1 : 0;
       const priorPurchases = user ? user.priorPurchases + (user.session.purchased ? 1 : 0) : 0;
       user = { session: newSession(userKey, eventTime), priorSessions, priorPurchases };
-      this.users.set(userKey, user); // get() already marked an existing user as recently used
     } else {
       previousEventTime = user.session.lastEventTime;
     }
+    this.touched.delete(userKey);
+    this.touched.set(userKey, user);
+
     const s = user.session;
     // TRICKY: late events join the current session but never move its clock backwards.
     s.lastEventTime = Math.max(s.lastEventTime, eventTime);
@@ -110,9 +139,14 @@ export class SessionTracker {
     };
   }
 
-  get trackedUsers(): number {
-    return this.users.size;
+  /** Writes the batch's users into the tracker, the most recently touched last (so most recently used). */
+  commit(): void {
+    for (const [userKey, user] of this.touched) this.users.set(userKey, user);
   }
+}
+
+function copyOf(user: UserState | undefined): UserState | undefined {
+  return user && { ...user, session: { ...user.session } };
 }
 
 function newSession(userKey: string, startedAt: number): SessionState {
