@@ -2,7 +2,11 @@
 # Local single-node Apache Kafka (KRaft: broker + controller in one JVM) for
 # dev and tests. Jars come from Maven Central via ./pom.xml; no Docker.
 #
-#   infra/kafka/kafka.sh fetch|start|stop|restart|status|logs|reset
+#   infra/kafka/kafka.sh fetch|start|run|stop|restart|status|logs|reset
+#
+#   start  in the background (setsid nohup), waits until it answers; for jest's global setup
+#   run    in the foreground: writes config, formats if needed and execs the JVM, so the caller's child IS the
+#          broker (the local-stack launcher supervises it that way); logs go to stdout/stderr and server.log
 #
 # Env:
 #   KAFKA_PORT             client (PLAINTEXT) port          default 9092
@@ -280,6 +284,36 @@ cmd_start() {
   echo "kafka ready on $HOST:$KAFKA_PORT"
 }
 
+cmd_run() {
+  local pid
+  mkdir -p "$KAFKA_DATA_DIR"
+  # Held while config is written and storage formatted, so a concurrent start/stop on this data dir waits;
+  # released at exec (9>&- below): the broker itself locks its log dirs against a second broker.
+  exec 9>"$KAFKA_DATA_DIR/.lock"
+  flock -w 120 9 || die "could not lock $KAFKA_DATA_DIR/.lock"
+  pid="$(read_pid)"
+  if is_our_broker "$pid"; then
+    die "a broker (pid $pid) already runs on $KAFKA_DATA_DIR; '$0 stop' stops it"
+  fi
+  if port_open "$KAFKA_PORT"; then die "port $KAFKA_PORT is in use; set KAFKA_PORT"; fi
+  if port_open "$KAFKA_CONTROLLER_PORT"; then die "controller port $KAFKA_CONTROLLER_PORT is in use; set KAFKA_CONTROLLER_PORT"; fi
+
+  check_java
+  fetch_done || cmd_fetch
+  write_config
+  format_if_needed
+  # exec keeps this pid: the pid file names the broker, for status/stop
+  echo "$$" >"$PID_FILE"
+  say "running broker in the foreground as pid $$ (data: $KAFKA_DATA_DIR, heap: $KAFKA_HEAP_OPTS)"
+  # shellcheck disable=SC2086  # heap/jvm opts are intentionally word-split
+  exec "$(java_bin)" \
+    $KAFKA_HEAP_OPTS ${KAFKA_JVM_OPTS:-} \
+    -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$LOG_DIR" \
+    -cp "$LIB_DIR/*" kafka.Kafka "$SERVER_PROPS" 9>&-
+}
+
 cmd_stop() {
   external_cluster stop && return 0
   [[ -d "$KAFKA_DATA_DIR" ]] || { say "not running (no $KAFKA_DATA_DIR)"; return 0; }
@@ -350,6 +384,7 @@ usage() {
 case "${1:-}" in
   fetch) cmd_fetch ;;
   start) cmd_start ;;
+  run) cmd_run ;;
   stop) cmd_stop ;;
   restart) cmd_stop; cmd_start ;;
   status) cmd_status ;;

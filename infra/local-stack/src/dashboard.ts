@@ -1,11 +1,19 @@
 import type { ClickHouseClient } from '@telltale/clickhouse';
 import { CounterRate, countOf, maxOf, parseMetricsText, sumOf, type MetricSample } from './metrics-text';
-import type { ServiceName } from './pipeline';
+import { healthOf, type ServiceName } from './pipeline';
+import type { ProcessStatus } from './stack-file';
 
 export interface ServiceHealth {
   name: ServiceName;
-  /** undefined: no answer (down, or starting). */
+  /** undefined: no answer (down, or starting); false: 503, or a process other than ours answered. */
   healthy: boolean | undefined;
+}
+
+/** What the launcher's supervisor knows of one child. */
+export interface ProcessView {
+  name: string;
+  status: ProcessStatus;
+  restarts: number;
 }
 
 export interface TrafficSummary {
@@ -33,6 +41,10 @@ export interface DashboardSnapshot {
   predictionsTotal?: number;
   dlq: { collector?: number; enricher?: number; sink?: number };
   traffic?: TrafficSummary;
+  /** Every supervised child, Kafka and ClickHouse included; absent outside the launcher. */
+  processes?: ProcessView[];
+  /** The supervisor's latest notes (exits, restarts), newest last. */
+  events?: string[];
   logDir: string;
 }
 
@@ -50,6 +62,17 @@ function clock(seconds: number): string {
 
 function health(h: ServiceHealth): string {
   return `${h.name} ${h.healthy === true ? 'ok' : h.healthy === false ? 'UNHEALTHY' : 'DOWN'}`;
+}
+
+function processText(p: ProcessView): string {
+  const restarts = p.restarts === 0 ? '' : ` ↻${p.restarts}`;
+  return `${p.name} ${p.status === 'healthy' ? 'ok' : p.status.toUpperCase()}${restarts}`;
+}
+
+/** "0", or the processes that were restarted: "enricher:1,kafka:2". */
+function restartsText(processes: ProcessView[]): string {
+  const restarted = processes.filter((p) => p.restarts > 0);
+  return restarted.length === 0 ? '0' : restarted.map((p) => `${p.name}:${p.restarts}`).join(',');
 }
 
 function dlqTotal(d: DashboardSnapshot['dlq']): number | undefined {
@@ -70,10 +93,12 @@ export function renderDashboard(s: DashboardSnapshot): string {
     ['dead letters', `${fmt(dlqTotal(s.dlq))} (collector ${fmt(s.dlq.collector)} · enricher ${fmt(s.dlq.enricher)} · sink ${fmt(s.dlq.sink)})`],
     ['health', s.services.map(health).join(' · ')],
   ];
+  if (s.processes) rows.push(['processes', `${s.processes.map(processText).join(' · ')}  (↻ restarts)`]);
   return [
     `Telltale local stack · up ${clock(s.elapsedS)} · Ctrl-C stops everything`,
     '',
     ...rows.map(([label, text]) => `  ${label.padEnd(13)}${text}`),
+    ...(s.events && s.events.length > 0 ? ['', ...s.events.map((e) => `  ${e}`)] : []),
     '',
     `  logs: ${s.logDir}/<service>.log`,
   ].join('\n');
@@ -81,7 +106,9 @@ export function renderDashboard(s: DashboardSnapshot): string {
 
 /** One line for logs and CI, where redrawing a screen makes no sense. */
 export function statusLine(s: DashboardSnapshot): string {
-  const down = s.services.filter((h) => h.healthy !== true).map((h) => h.name);
+  const down = [
+    ...new Set([...s.services.filter((h) => h.healthy !== true).map((h) => h.name), ...(s.processes ?? []).filter((p) => p.status !== 'healthy').map((p) => p.name)]),
+  ];
   return [
     `t=${Math.floor(s.elapsedS)}s`,
     `events/s=${fmt(s.collectorEventsPerS, 1)}`,
@@ -93,12 +120,15 @@ export function statusLine(s: DashboardSnapshot): string {
     `predictions/s=${fmt(s.predictionsPerS, 1)}`,
     `dlq=${fmt(dlqTotal(s.dlq))}`,
     `health=${down.length === 0 ? 'all ok' : `not ok: ${down.join(',')}`}`,
+    ...(s.processes ? [`restarts=${restartsText(s.processes)}`] : []),
   ].join(' ');
 }
 
 export interface SampledService {
   name: ServiceName;
   url: string;
+  /** The pid the supervisor spawned: a /healthz answer carrying another pid is not this service's. */
+  pid: number | null;
 }
 
 /**
@@ -114,7 +144,8 @@ export class DashboardSampler {
   };
 
   constructor(
-    private readonly services: SampledService[],
+    /** Read at every sample: a restarted service has a new pid. */
+    private readonly services: readonly SampledService[],
     private readonly clickhouse: ClickHouseClient | undefined,
     private readonly logDir: string,
     private readonly startedAtMs = Date.now(),
@@ -172,14 +203,13 @@ export class DashboardSampler {
 }
 
 async function readService(s: SampledService): Promise<{ name: ServiceName; healthy: boolean | undefined; samples?: MetricSample[] }> {
-  const get = (path: string) => fetch(`${s.url}${path}`, { signal: AbortSignal.timeout(900) });
-  const [health, metrics] = await Promise.allSettled([get('/healthz'), get('/metrics')]);
-  let healthy: boolean | undefined;
-  if (health.status === 'fulfilled') {
-    healthy = health.value.status === 200;
-    await health.value.body?.cancel();
-  }
+  const [health, metrics] = await Promise.all([
+    healthOf(s.url, s.pid, 900),
+    fetch(`${s.url}/metrics`, { signal: AbortSignal.timeout(900) }).catch(() => undefined),
+  ]);
   let samples: MetricSample[] | undefined;
-  if (metrics.status === 'fulfilled' && metrics.value.ok) samples = parseMetricsText(await metrics.value.text().catch(() => ''));
-  return { name: s.name, healthy, samples };
+  // A stranger's metrics are not ours to show.
+  if (metrics?.ok && health.foreignPid === undefined) samples = parseMetricsText(await metrics.text().catch(() => ''));
+  else await metrics?.body?.cancel();
+  return { name: s.name, healthy: health.healthy, samples };
 }

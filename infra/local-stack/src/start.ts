@@ -1,176 +1,206 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { appendFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { clickhouseEnv, createClickHouseClient, settingsFromEnv, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
-import { loadConfig } from '@telltale/runtime';
-import { loadTrafficConfig, startTraffic, trafficOptions, type TrafficLogger, type TrafficRun } from '@telltale/traffic-generator';
+import { clickhouseEnv, createClickHouseClient, settingsFromEnv, type ClickHouseClient } from '@telltale/clickhouse';
+import { createLogger, loadConfig } from '@telltale/runtime';
+import { loadTrafficConfig, trafficOptions, type TrafficLogger } from '@telltale/traffic-generator';
 import { DashboardSampler, renderDashboard, statusLine, type DashboardSnapshot } from './dashboard';
-import { REPO_ROOT, ensureClickHouse, ensureKafka, type LocalClickHouse, type LocalKafka } from './infrastructure';
-import { startPipeline, type Pipeline } from './pipeline';
+import { LocalStack, launcherSettings, preflightProblems, type LauncherSettings } from './launcher';
 
 // `pnpm start`: local Kafka + embedded ClickHouse (unless KAFKA_BROKERS / CLICKHOUSE_URL point elsewhere), the five
-// services, synthetic traffic and a live dashboard. Ctrl-C / SIGTERM stops it all in reverse order and exits 0.
+// services, synthetic traffic and a live dashboard, all supervised (see launcher.ts). Every way this process can end
+// goes through one ordered stop: SIGINT, SIGTERM, SIGHUP (terminal closed), a closed stdout (`pnpm start | tee log`
+// then Ctrl-C), an uncaught exception or unhandled rejection. Exit 0 after a clean stop, 1 otherwise. When it is
+// killed outright, the children's IPC channels and the reaper stop them.
 
-const LOCAL = path.join(REPO_ROOT, '.local');
-const LOG_DIR = path.join(LOCAL, 'logs');
-const say = (line: string) => process.stdout.write(`${line}\n`);
+/**
+ * Lines for the user: always appended to <logs>/launcher.log, and to stdout while stdout can take them. TRICKY: a
+ * write to a closed pipe or a hung-up terminal fails asynchronously (EPIPE, EIO) as an 'error' event, which would be
+ * an uncaught exception mid-stop; the handler turns it into a stop request and we write nothing more there.
+ */
+class Output {
+  private stdoutOpen = true;
+  /** While the full-screen dashboard owns the terminal, lines go to the log and the dashboard's event list. */
+  dashboardOwnsTerminal = false;
+  readonly recent: string[] = [];
 
-/** Everything started so far, stopped in reverse (generator → pipeline → ClickHouse → Kafka). */
-interface Started {
-  kafka?: LocalKafka;
-  clickhouse?: LocalClickHouse;
-  pipeline?: Pipeline;
-  traffic?: TrafficRun;
-  client?: ClickHouseClient;
+  constructor(private readonly logFile: string) {
+    writeFileSync(logFile, '');
+  }
+
+  say(line: string): void {
+    try {
+      appendFileSync(this.logFile, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // the log is best effort; stdout may still work
+    }
+    if (this.dashboardOwnsTerminal) {
+      this.recent.push(`${new Date().toISOString().slice(11, 19)} ${line.trim()}`);
+      if (this.recent.length > 5) this.recent.shift();
+      return;
+    }
+    this.write(`${line}\n`);
+  }
+
+  write(text: string): void {
+    if (this.stdoutOpen) process.stdout.write(text);
+  }
+
+  get canWrite(): boolean {
+    return this.stdoutOpen;
+  }
+
+  stdoutClosed(): void {
+    this.stdoutOpen = false;
+  }
+}
+
+/** The first request to stop wins the reason; any request from a failure makes the exit code 1. */
+class StopRequest {
+  reason: string | undefined;
+  failed = false;
+  private resolve!: () => void;
+  readonly promise = new Promise<void>((r) => (this.resolve = r));
+
+  request(reason: string, failed: boolean, say: (line: string) => void): void {
+    this.failed ||= failed;
+    if (this.reason !== undefined) {
+      say(`${reason}: already stopping (${this.reason}), waiting for the processes to exit`);
+      return;
+    }
+    this.reason = reason;
+    say(`\n${reason}: stopping`);
+    this.resolve();
+  }
 }
 
 async function main(): Promise<number> {
-  mkdirSync(LOG_DIR, { recursive: true });
-  // Fail fast on a bad TRAFFIC_* / CLICKHOUSE_* before anything starts.
-  const trafficConfig = loadTrafficConfig();
+  const settings = launcherSettings();
+  mkdirSync(settings.logDir, { recursive: true });
+  const out = new Output(path.join(settings.logDir, 'launcher.log'));
+  const say = (line: string) => out.say(line);
+  const stop = new StopRequest();
+  const onSignal = (signal: NodeJS.Signals) => stop.request(signal, false, say);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    out.stdoutClosed();
+    stop.request(`stdout closed (${err.code ?? err.message})`, false, say);
+  });
+  process.on('uncaughtException', (err) => stop.request(`launcher error: ${err.stack ?? err.message}`, true, say));
+  process.on('unhandledRejection', (reason) => stop.request(`launcher error (unhandled rejection): ${(reason as Error)?.stack ?? String(reason)}`, true, say));
+
+  // Fail fast on a bad TRAFFIC_* / CLICKHOUSE_* before anything starts. TRAFFIC_EVENTS_PER_S=0 means no traffic.
+  const rawRate = process.env.TRAFFIC_EVENTS_PER_S?.trim();
+  const noTraffic = rawRate !== undefined && rawRate !== '' && Number(rawRate) === 0;
+  const trafficConfig = loadTrafficConfig(noTraffic ? { ...process.env, TRAFFIC_EVENTS_PER_S: undefined } : process.env);
   const clickhouse = settingsFromEnv(loadConfig(clickhouseEnv));
-  const started: Started = {};
-  const stopRequested = signalPromise();
 
-  let failed = false;
-  try {
-    await startAll(started, trafficConfig, clickhouse, stopRequested);
-  } catch (err) {
-    failed = true;
-    say(`\nstart-up failed: ${(err as Error).message}`);
+  const problems = preflightProblems(settings);
+  if (problems.length > 0) {
+    for (const problem of problems) say(`refusing to start: ${problem}`);
+    return 1;
   }
-  if (!failed && !stopRequested.signalled) {
-    await runDashboard(started, trafficConfig.TRAFFIC_EVENTS_PER_S, stopRequested.promise);
-  }
-  await stopAll(started);
-  say(`logs: ${LOG_DIR}/`);
-  return failed ? 1 : 0;
-}
+  // Every child carries it, so a stray process can be traced to its stack.
+  process.env.TELLTALE_LOCAL_DIR = settings.localDir;
 
-async function startAll(
-  started: Started,
-  traffic: ReturnType<typeof loadTrafficConfig>,
-  clickhouse: ClickHouseSettings,
-  stop: { signalled: boolean },
-): Promise<void> {
-  say(`logs go to ${LOG_DIR}/<name>.log`);
-  started.kafka = await ensureKafka({ port: 9092, dataDir: path.join(LOCAL, 'kafka'), log: say });
-  say(`kafka: ${started.kafka.brokers}${process.env.KAFKA_BROKERS ? ' (from KAFKA_BROKERS)' : ''}`);
-  if (stop.signalled) return;
-
-  started.clickhouse = await ensureClickHouse({ port: 8123, dataDir: path.join(LOCAL, 'chdb'), logFile: path.join(LOG_DIR, 'clickhouse.log') });
-  say(`clickhouse: ${started.clickhouse.url}${process.env.CLICKHOUSE_URL ? ' (from CLICKHOUSE_URL)' : ''}`);
-  if (stop.signalled) return;
-
-  started.pipeline = await startPipeline({
-    env: {
-      KAFKA_BROKERS: started.kafka.brokers,
-      CLICKHOUSE_URL: started.clickhouse.url,
+  const stack = new LocalStack(settings, {
+    serviceEnv: {
       CLICKHOUSE_DATABASE: clickhouse.database,
       // NOTE: the simulated sessions last seconds, and a logged-in user returns after TRAFFIC_MIN_RETURN_GAP_S (45 s);
       // the web convention of 30 min would merge those visits into one session.
-      ENRICHER_SESSION_TIMEOUT_S: process.env.ENRICHER_SESSION_TIMEOUT_S || String(Math.max(5, Math.floor(traffic.TRAFFIC_MIN_RETURN_GAP_S * 0.66))),
+      ENRICHER_SESSION_TIMEOUT_S:
+        process.env.ENRICHER_SESSION_TIMEOUT_S || String(Math.max(5, Math.floor(trafficConfig.TRAFFIC_MIN_RETURN_GAP_S * 0.66))),
     },
-    logDir: LOG_DIR,
+    traffic: noTraffic ? undefined : { ...trafficOptions(trafficConfig), logger: fileLogger(path.join(settings.logDir, 'traffic-generator.log')) },
     log: (line) => say(`  ${line}`),
   });
-  if (stop.signalled) return;
 
-  started.client = createClickHouseClient({ ...clickhouse, url: started.clickhouse.url, requestTimeoutMs: 2_000 });
-  const collector = started.pipeline.services.find((s) => s.name === 'collector');
-  if (!collector) throw new Error('the pipeline has no collector');
-  started.traffic = startTraffic({
-    ...trafficOptions(traffic),
-    collectorUrl: collector.url,
-    logger: fileLogger(path.join(LOG_DIR, 'traffic-generator.log')),
-  });
-  say(`traffic: ${traffic.TRAFFIC_EVENTS_PER_S} events/s to ${collector.url}, seed ${started.traffic.stats().seed}`);
+  let startFailed = false;
+  const started = stack.start().then(
+    () => true,
+    (err: unknown) => {
+      if (stop.reason === undefined) {
+        startFailed = true;
+        say(`\nstart-up failed: ${(err as Error).message}`);
+      }
+      return false;
+    },
+  );
+  const ready = await Promise.race([started, stop.promise.then(() => false)]);
+  let client: ClickHouseClient | undefined;
+  if (ready && stop.reason === undefined) {
+    // Silent: a failed read shows as "–" on the dashboard; the client's own error lines would garble the screen.
+    client = createClickHouseClient({ ...clickhouse, url: stack.clickhouseUrl, requestTimeoutMs: 2_000 }, { logger: createLogger('launcher', 'silent') });
+    await runDashboard(stack, client, settings, out, noTraffic ? 0 : trafficConfig.TRAFFIC_EVENTS_PER_S, stop.promise);
+  }
+  say('stopping…');
+  const clean = await stack.stop();
+  await started;
+  await client?.close().catch(() => undefined);
+  say(`logs: ${settings.logDir}/`);
+  return startFailed || stop.failed || !clean ? 1 : 0;
 }
 
-async function runDashboard(started: Started, targetPerS: number, stop: Promise<void>): Promise<void> {
-  const sampler = new DashboardSampler(started.pipeline?.services ?? [], started.client, LOG_DIR);
+async function runDashboard(
+  stack: LocalStack,
+  client: ClickHouseClient,
+  settings: LauncherSettings,
+  out: Output,
+  targetPerS: number,
+  stop: Promise<void>,
+): Promise<void> {
+  const sampler = new DashboardSampler(stack.pipeline.services, client, settings.logDir);
   const tty = process.stdout.isTTY === true;
   let lastLineAt = 0;
   let last: DashboardSnapshot | undefined;
   let stopped = false;
   void stop.then(() => (stopped = true));
-  if (tty) process.stdout.write('\x1b[?25l'); // hide the cursor while redrawing
+  if (tty) {
+    out.dashboardOwnsTerminal = true;
+    out.write('\x1b[?25l'); // hide the cursor while redrawing
+  }
   try {
     while (!stopped) {
       const t0 = Date.now();
-      const traffic = started.traffic?.stats();
-      last = await sampler.sample(
-        traffic && {
-          targetPerS,
-          accepted: traffic.accepted,
-          rejected: traffic.rejected,
-          failed: traffic.failed,
-          sessionsStarted: traffic.sessionsStarted,
-          sessionsPurchased: traffic.sessionsPurchased,
-        },
-      );
+      const traffic = stack.traffic?.stats();
+      last = {
+        ...(await sampler.sample(
+          traffic && {
+            targetPerS,
+            accepted: traffic.accepted,
+            rejected: traffic.rejected,
+            failed: traffic.failed,
+            sessionsStarted: traffic.sessionsStarted,
+            sessionsPurchased: traffic.sessionsPurchased,
+          },
+        )),
+        processes: stack.processes.map((p) => ({ name: p.name, status: p.status, restarts: p.restarts })),
+        events: tty ? [...out.recent] : undefined,
+      };
       if (stopped) break;
       if (tty) {
-        process.stdout.write(`\x1b[H\x1b[2J${renderDashboard(last)}\n`);
+        out.write(`\x1b[H\x1b[2J${renderDashboard(last)}\n`);
       } else if (t0 - lastLineAt >= 5_000) {
-        say(statusLine(last));
+        out.say(statusLine(last));
         lastLineAt = t0;
       }
       await Promise.race([stop, sleep(Math.max(0, 1_000 - (Date.now() - t0)))]);
     }
   } finally {
-    if (tty) process.stdout.write('\x1b[?25h');
-  }
-  if (last) say(`\nlast status: ${statusLine(last)}`);
-}
-
-async function stopAll(started: Started): Promise<void> {
-  const step = async (what: string, run: () => Promise<unknown>) => {
-    const t0 = Date.now();
-    try {
-      await run();
-      say(`stopped ${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    } catch (err) {
-      say(`stopping ${what} failed: ${(err as Error).message}`);
+    if (tty) {
+      out.write('\x1b[?25h');
+      out.dashboardOwnsTerminal = false;
     }
-  };
-  say('stopping…');
-  if (started.traffic) {
-    const traffic = started.traffic;
-    await step('traffic generator', async () => {
-      const s = await traffic.stop();
-      say(`  traffic: ${s.accepted} accepted, ${s.rejected} rejected, ${s.failed} failed, ${s.sessionsStarted} sessions, ${s.sessionsPurchased} purchases`);
-    });
   }
-  if (started.client) await started.client.close().catch(() => undefined);
-  if (started.pipeline) await step('pipeline', () => started.pipeline!.stop());
-  if (started.clickhouse) await step('clickhouse', () => started.clickhouse!.stop());
-  if (started.kafka) await step('kafka', () => started.kafka!.stop());
-}
-
-/** Resolves on the first SIGINT/SIGTERM; later ones only say that shutdown is under way. */
-function signalPromise(): { promise: Promise<void>; signalled: boolean } {
-  const state = { signalled: false, promise: Promise.resolve() };
-  state.promise = new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (state.signalled) {
-        say(`${signal}: already stopping, waiting for the services to exit`);
-        return;
-      }
-      state.signalled = true;
-      say(`\n${signal}: stopping`);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  return state;
+  if (last) out.say(`\nlast status: ${statusLine(last)}`);
 }
 
 /** JSON lines in the generator's own log file, so the dashboard owns the terminal. */
 function fileLogger(file: string): TrafficLogger {
-  const out = createWriteStream(file, { flags: 'w' });
+  const stream = createWriteStream(file, { flags: 'w' });
   const write = (level: string) => (obj: object, msg: string) =>
-    out.write(`${JSON.stringify({ level, time: new Date().toISOString(), service: 'traffic-generator', ...obj, msg })}\n`);
+    stream.write(`${JSON.stringify({ level, time: new Date().toISOString(), service: 'traffic-generator', ...obj, msg })}\n`);
   return { info: write('info'), warn: write('warn') };
 }
 
@@ -179,7 +209,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    say(`local stack crashed: ${(err as Error).stack ?? String(err)}`);
+    // Only before anything was spawned (bad settings): later failures go through the ordered stop above.
+    process.stderr.write(`local stack: ${(err as Error).message}\n`);
     process.exit(1);
   },
 );
