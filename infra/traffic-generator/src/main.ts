@@ -7,7 +7,7 @@ runMain(async () => {
   const config = loadTrafficConfig();
   const logger = createLogger('traffic-generator', config.LOG_LEVEL);
   const lifecycle = new ServiceLifecycle(logger);
-  lifecycle.installSignalHandlers();
+  lifecycle.installProcessHandlers();
 
   const run = startTraffic({ ...trafficOptions(config), logger });
   lifecycle.onStop('traffic', async () => {

@@ -25,7 +25,8 @@ export function handleAdminRequest(
     const results = Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, check()]));
     const ok = Object.values(results).every((r) => r.ok);
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy', checks: results }));
+    // The pid lets a supervisor tell its own child from a stale process that holds the port.
+    res.end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy', pid: process.pid, checks: results }));
     return true;
   }
   if (req.method === 'GET' && url === '/metrics') {

@@ -2,5 +2,6 @@ export { loadConfig, ConfigError, env, commonEnv } from './config';
 export { createLogger, type Logger } from './logger';
 export { createMetricsRegistry, Counter, Gauge, Histogram, Registry } from './metrics';
 export { startAdminServer, handleAdminRequest, type AdminServer, type HealthCheck } from './admin-server';
-export { ServiceLifecycle, runMain } from './lifecycle';
+export { ServiceLifecycle, runMain, type StopCause } from './lifecycle';
+export { runService, startService, type ServiceContext, type ServiceDefinition, type ServiceHandle, type StartedService } from './service-host';
 export { withRetry, isRetriable, type RetryOptions } from './retry';

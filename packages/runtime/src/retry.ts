@@ -11,8 +11,8 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
   /** Decides which errors are worth another try. @default every error */
   shouldRetry?: (err: unknown) => boolean;
-  /** Stops retrying early, e.g. when the service is shutting down. */
-  signal?: { aborted: boolean };
+  /** Stops retrying early, e.g. when the service is shutting down; an AbortSignal also cuts the current wait short. */
+  signal?: { aborted: boolean } | AbortSignal;
 }
 
 /** Capped exponential backoff with full jitter. */
@@ -26,7 +26,20 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions): Pr
       const cap = Math.min(opts.maxDelayMs, opts.initialDelayMs * 2 ** (attempt - 1));
       const delayMs = Math.round(Math.random() * cap);
       opts.onRetry?.(err, attempt, delayMs);
-      await new Promise((r) => setTimeout(r, delayMs));
+      await sleep(delayMs, opts.signal);
     }
   }
+}
+
+function sleep(ms: number, signal: RetryOptions['signal']): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    const abortable = signal instanceof AbortSignal ? signal : undefined;
+    abortable?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      abortable?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -1,9 +1,9 @@
 import { topicsFor, type RawEvent } from '@telltale/contracts';
 import type { AvroProducer, KafkaClient } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
+import { startService, type ServiceHandle } from '@telltale/runtime';
 import { eventually, readTopicUntil, testId, testStage, testLogger } from '@telltale/testing';
-import { loadEnricherConfig } from './enricher.config';
-import { startEnricher, type RunningEnricher } from './enricher.service';
+import type { EnricherConfig } from './enricher.config';
+import { enricherService } from './enricher.service';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const raw = (messageId: string, overrides: Partial<RawEvent> = {}): RawEvent => ({
@@ -26,17 +26,14 @@ describe('enricher against a real broker', () => {
   const topics = topicsFor(prefix);
   let kafka: KafkaClient;
   let producer: AvroProducer;
-  let enricher: RunningEnricher;
+  let enricher: ServiceHandle<EnricherConfig>;
 
   beforeAll(async () => {
     ({ client: kafka, producer } = await testStage(prefix));
-    const config = loadEnricherConfig({
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      TOPIC_PREFIX: prefix,
-      ENRICHER_GROUP_ID: testId('group'),
-      ADMIN_PORT: '0',
+    enricher = await startService(enricherService, {
+      env: { KAFKA_BROKERS: process.env.KAFKA_BROKERS, TOPIC_PREFIX: prefix, ENRICHER_GROUP_ID: testId('group'), ADMIN_PORT: '0' },
+      logger: testLogger(),
     });
-    enricher = await startEnricher(config, testLogger(), createMetricsRegistry('enricher'));
   });
 
   afterAll(async () => {

@@ -1,16 +1,17 @@
 import type { CleanEvent, FeatureVector, RawEvent } from '@telltale/contracts';
 import { BatchConsumer, connectStage, rejectionOf, type ConsumedRecord, type Rejection } from '@telltale/kafka';
-import { Counter, Gauge, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
-import type { EnricherConfig } from './enricher.config';
+import { Counter, Gauge, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
+import { loadEnricherConfig, type EnricherConfig } from './enricher.config';
 import { EventEnricher } from './event-enricher';
 
-export interface RunningEnricher {
-  adminPort: number;
-  /** Finishes the batch in progress (outputs acknowledged, offsets committed), then disconnects. */
-  stop(): Promise<void>;
-}
+export const enricherService: ServiceDefinition<EnricherConfig> = {
+  name: 'enricher',
+  loadConfig: loadEnricherConfig,
+  adminPort: (config) => config.ADMIN_PORT,
+  start: startEnricher,
+};
 
-export async function startEnricher(config: EnricherConfig, logger: Logger, registry: Registry): Promise<RunningEnricher> {
+async function startEnricher(config: EnricherConfig, { logger, registry }: ServiceContext): Promise<StartedService> {
   const { topics, client, producer, deadLetters } = await connectStage({
     stage: 'enricher',
     brokers: config.KAFKA_BROKERS,
@@ -79,15 +80,14 @@ export async function startEnricher(config: EnricherConfig, logger: Logger, regi
     registry,
   });
   await consumer.start();
-  const admin = await startAdminServer({ port: config.ADMIN_PORT, registry, checks: { consumer: () => consumer.health() } });
-  logger.info({ adminPort: admin.port, from: topics.rawEvents.name }, 'enricher running');
 
   return {
-    adminPort: admin.port,
-    async stop() {
+    checks: { consumer: () => consumer.health() },
+    describe: { from: topics.rawEvents.name, groupId: config.ENRICHER_GROUP_ID },
+    // Order: finish the batch in progress (outputs acknowledged, offsets committed), leave the group, flush.
+    async close() {
       await consumer.stop();
       await producer.disconnect();
-      await admin.close();
     },
   };
 }

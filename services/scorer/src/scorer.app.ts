@@ -1,8 +1,8 @@
 import type { Model } from '@telltale/contracts';
 import { BatchConsumer, connectStage, followTopic } from '@telltale/kafka';
 import { LatestModels } from '@telltale/model';
-import type { HealthCheck, Logger, Registry } from '@telltale/runtime';
-import type { ScorerConfig } from './scorer.config';
+import type { HealthCheck, Logger, Registry, ServiceDefinition } from '@telltale/runtime';
+import { loadScorerConfig, type ScorerConfig } from './scorer.config';
 import { createScorerMetrics } from './scorer.metrics';
 import { ScorerService } from './scorer.service';
 
@@ -12,6 +12,16 @@ export interface ScorerApp {
   /** Stops consuming after the in-flight batch (committed), stops following models, flushes and disconnects. */
   close(): Promise<void>;
 }
+
+export const scorerService: ServiceDefinition<ScorerConfig> = {
+  name: 'scorer',
+  loadConfig: loadScorerConfig,
+  adminPort: (config) => config.ADMIN_PORT,
+  start: async (config, { logger, registry }) => {
+    const app = await startScorerApp(config, logger, registry);
+    return { ...app, describe: { model: config.MODEL_NAME, groupId: config.SCORER_GROUP_ID } };
+  },
+};
 
 /**
  * Starts scoring. TRICKY: the models topic is read to its end BEFORE the features consumer starts, otherwise the

@@ -5,10 +5,10 @@ import { startChdbServer, type ChdbServer } from '@telltale/chdb-server';
 import { createClickHouseClient, migrate, type ClickHouseSettings } from '@telltale/clickhouse';
 import { topicsFor, type CleanEvent } from '@telltale/contracts';
 import { consumerLag, type AvroProducer, type KafkaClient } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
+import { startService, type ServiceHandle } from '@telltale/runtime';
 import { eventually, freePort, testId, testStage, testLogger } from '@telltale/testing';
-import { loadSinkConfig } from './sink.config';
-import { startSink, type RunningSink } from './sink.service';
+import type { SinkConfig } from './sink.config';
+import { sinkService } from './sink.service';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const clean = (messageId: string): CleanEvent => ({
@@ -48,7 +48,7 @@ describe('sink through a ClickHouse outage', () => {
   let settings: ClickHouseSettings;
   let kafka: KafkaClient;
   let producer: AvroProducer;
-  let sink: RunningSink | undefined;
+  let sink: ServiceHandle<SinkConfig> | undefined;
 
   beforeAll(async () => {
     port = await freePort();
@@ -76,8 +76,8 @@ describe('sink through a ClickHouse outage', () => {
 
   it('keeps the events it could not insert uncommitted and inserts them once ClickHouse is back', async () => {
     await migrate(settings, testLogger());
-    sink = await startSink(
-      loadSinkConfig({
+    sink = await startService(sinkService, {
+      env: {
         KAFKA_BROKERS: process.env.KAFKA_BROKERS,
         TOPIC_PREFIX: prefix,
         CLICKHOUSE_URL: settings.url,
@@ -86,10 +86,9 @@ describe('sink through a ClickHouse outage', () => {
         SINK_MAX_WAIT_MS: '100',
         SINK_INSERT_RETRIES: '2',
         ADMIN_PORT: '0',
-      }),
-      testLogger(),
-      createMetricsRegistry('sink'),
-    );
+      },
+      logger: testLogger(),
+    });
     await producer.send(topics.cleanEvents, [{ key: 'fay', value: clean('before') }]);
     await eventually(async () => (await countRows()) === 1, 'the first event in ClickHouse');
 

@@ -1,9 +1,9 @@
 import { topicsFor, type CleanEvent } from '@telltale/contracts';
 import type { AvroProducer, KafkaClient } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
+import { startService, type ServiceHandle } from '@telltale/runtime';
 import { createTestDatabase, eventually, readTopicUntil, testId, testStage, testLogger, type TestDatabase } from '@telltale/testing';
-import { loadSinkConfig } from './sink.config';
-import { startSink, type RunningSink } from './sink.service';
+import type { SinkConfig } from './sink.config';
+import { sinkService } from './sink.service';
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const clean = (messageId: string, overrides: Partial<CleanEvent> = {}): CleanEvent => ({
@@ -40,11 +40,11 @@ describe('sink against a real broker and ClickHouse', () => {
   let kafka: KafkaClient;
   let producer: AvroProducer;
   let db: TestDatabase;
-  let sink: RunningSink | undefined;
+  let sink: ServiceHandle<SinkConfig> | undefined;
 
   const start = () =>
-    startSink(
-      loadSinkConfig({
+    startService(sinkService, {
+      env: {
         KAFKA_BROKERS: process.env.KAFKA_BROKERS,
         TOPIC_PREFIX: prefix,
         CLICKHOUSE_URL: db.settings.url,
@@ -52,10 +52,9 @@ describe('sink against a real broker and ClickHouse', () => {
         SINK_GROUP_ID: groupId,
         SINK_MAX_WAIT_MS: '100',
         ADMIN_PORT: '0',
-      }),
-      testLogger(),
-      createMetricsRegistry('sink'),
-    );
+      },
+      logger: testLogger(),
+    });
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -1,17 +1,19 @@
 import { createClickHouseClient, migrate, settingsFromEnv } from '@telltale/clickhouse';
 import type { Topic } from '@telltale/contracts';
 import { BatchConsumer, connectStage, type ConsumedRecord, type Rejection, type Subscription } from '@telltale/kafka';
-import { Counter, Histogram, startAdminServer, type Logger, type Registry } from '@telltale/runtime';
-import type { SinkConfig } from './sink.config';
+import { Counter, Histogram, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
+import { loadSinkConfig, type SinkConfig } from './sink.config';
 import { deadLetterRow, eventRow, featureRow, predictionRow } from './table-rows';
 import { TableWriter } from './table-writer';
 
-export interface RunningSink {
-  adminPort: number;
-  stop(): Promise<void>;
-}
+export const sinkService: ServiceDefinition<SinkConfig> = {
+  name: 'sink',
+  loadConfig: loadSinkConfig,
+  adminPort: (config) => config.ADMIN_PORT,
+  start: startSink,
+};
 
-export async function startSink(config: SinkConfig, logger: Logger, registry: Registry): Promise<RunningSink> {
+async function startSink(config: SinkConfig, { logger, registry, stopSignal }: ServiceContext): Promise<StartedService> {
   const settings = settingsFromEnv(config);
   await migrate(settings, logger);
   const clickhouse = createClickHouseClient(settings, { logger });
@@ -43,7 +45,6 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
     registers: [registry],
   });
 
-  const stopping = { aborted: false };
   function subscribe<T>(
     topic: Topic<T>,
     table: string,
@@ -56,7 +57,8 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
       topic,
       async handle(records: Array<ConsumedRecord<T>>) {
         const end = insertSeconds.startTimer({ table });
-        const result = await writer.write(records, stopping);
+        // A stopping service shortens its retries: a dead ClickHouse cannot hold shutdown; the uncommitted batch is redelivered.
+        const result = await writer.write(records, stopSignal);
         end();
         rowsInserted.inc({ table }, result.inserted);
         if (result.rejected.length > 0) {
@@ -97,26 +99,17 @@ export async function startSink(config: SinkConfig, logger: Logger, registry: Re
   }, 5000);
   ping.unref();
 
-  const admin = await startAdminServer({
-    port: config.ADMIN_PORT,
-    registry,
+  return {
     checks: {
       consumer: () => consumer.health(),
       clickhouse: () => (clickhouseOk ? { ok: true } : { ok: false, detail: 'ClickHouse ping failed' }),
     },
-  });
-  logger.info({ adminPort: admin.port, database: settings.database }, 'sink running');
-
-  return {
-    adminPort: admin.port,
-    async stop() {
-      // Shorten retries so a dead ClickHouse cannot hold shutdown; the uncommitted batch is redelivered.
-      stopping.aborted = true;
+    describe: { database: settings.database, groupId: config.SINK_GROUP_ID },
+    async close() {
       clearInterval(ping);
       await consumer.stop();
       await producer.disconnect();
       await clickhouse.close();
-      await admin.close();
     },
   };
 }

@@ -1,5 +1,5 @@
-import { createLogger, createMetricsRegistry, runMain, ServiceLifecycle, startAdminServer } from '@telltale/runtime';
-import { startTrainerApp } from './trainer.app';
+import { createLogger, createMetricsRegistry, runMain, runService } from '@telltale/runtime';
+import { startTrainerApp, trainerService } from './trainer.app';
 import { loadTrainerConfig } from './trainer.config';
 
 /**
@@ -7,29 +7,21 @@ import { loadTrainerConfig } from './trainer.config';
  * `tsx src/main.ts --once` CLI: train once, print one JSON summary line, exit 0 when a model was published,
  *                          2 when it refused (too few rows, one class), 1 on errors.
  */
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--once');
-  if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')}; usage: main.ts [--once]`);
-  const config = loadTrainerConfig();
-  const once = args.includes('--once');
-  // In --once mode stdout carries only the JSON summary; logs go to stderr.
-  const logger = createLogger('trainer', config.LOG_LEVEL, { toStderr: once });
-  const registry = createMetricsRegistry('trainer');
-
-  if (once) {
-    process.exitCode = await trainOnce(config, logger, registry);
-    return;
-  }
-
-  const lifecycle = new ServiceLifecycle(logger);
-  lifecycle.installSignalHandlers();
-  const app = await startTrainerApp(config, logger, registry);
-  lifecycle.onStop('trainer', () => app.close());
-  const admin = await startAdminServer({ port: config.ADMIN_PORT, registry, checks: { trainer: () => app.service.health() } });
-  lifecycle.onStop('admin server', () => admin.close());
-  app.service.start();
-  logger.info({ adminPort: admin.port, model: config.MODEL_NAME, intervalS: config.TRAINER_INTERVAL_S }, 'trainer started');
+const args = process.argv.slice(2);
+const unknown = args.filter((a) => a !== '--once');
+if (unknown.length > 0) {
+  process.stderr.write(`unknown argument(s) ${unknown.join(' ')}; usage: main.ts [--once]\n`);
+  process.exit(1);
+}
+if (args.includes('--once')) {
+  runMain(async () => {
+    const config = loadTrainerConfig();
+    // In --once mode stdout carries only the JSON summary; logs go to stderr.
+    const logger = createLogger('trainer', config.LOG_LEVEL, { toStderr: true });
+    process.exitCode = await trainOnce(config, logger, createMetricsRegistry('trainer'));
+  });
+} else {
+  runService(trainerService);
 }
 
 async function trainOnce(
@@ -64,4 +56,3 @@ async function trainOnce(
   }
 }
 
-runMain(main);

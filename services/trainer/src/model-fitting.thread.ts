@@ -3,9 +3,22 @@ import { Worker } from 'node:worker_threads';
 import type { FitOptions, FitOutcome } from './model-fitting';
 import type { TrainingRow } from './training-data';
 
-/** fitModel on a worker thread, so the event loop keeps serving health checks, metrics and shutdown meanwhile. */
-export function fitModelOnThread(rows: readonly TrainingRow[], opts: FitOptions): Promise<FitOutcome> {
+/** Thrown when a fit was cancelled (shutdown): not a failure of the data or the model. */
+export class FitCancelledError extends Error {
+  constructor() {
+    super('model fitting cancelled');
+    this.name = 'FitCancelledError';
+  }
+}
+
+/**
+ * fitModel on a worker thread, so the event loop keeps serving health checks, metrics and shutdown meanwhile.
+ * Aborting `signal` terminates the thread at once (a fit is synchronous and cannot be asked to stop), so a shutdown
+ * never waits for a long fit.
+ */
+export function fitModelOnThread(rows: readonly TrainingRow[], opts: FitOptions, signal?: AbortSignal): Promise<FitOutcome> {
   const { now, ...plain } = opts;
+  if (signal?.aborted) return Promise.reject(new FitCancelledError());
   return new Promise<FitOutcome>((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'model-fitting.worker.js'), {
       workerData: { rows, opts: { ...plain, nowMs: now() } },
@@ -13,16 +26,30 @@ export function fitModelOnThread(rows: readonly TrainingRow[], opts: FitOptions)
       execArgv: [],
     });
     let settled = false;
-    worker.once('message', (outcome: FitOutcome) => {
+    const onAbort = () => {
+      if (settled) return;
       settled = true;
+      reject(new FitCancelledError());
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+    };
+    worker.once('message', (outcome: FitOutcome) => {
+      settle();
       resolve(outcome);
     });
     worker.once('error', (err) => {
-      settled = true;
+      if (settled) return;
+      settle();
       reject(err);
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`model fitting thread exited with code ${code} before answering`));
+      if (settled) return;
+      settle();
+      reject(new Error(`model fitting thread exited with code ${code} before answering`));
     });
   });
 }

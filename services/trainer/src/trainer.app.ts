@@ -2,8 +2,8 @@ import { createClickHouseClient, settingsFromEnv } from '@telltale/clickhouse';
 import type { Model } from '@telltale/contracts';
 import { connectStage, followTopic, type TopicFollower } from '@telltale/kafka';
 import { LatestModels, validateLinearModel } from '@telltale/model';
-import type { Logger, Registry } from '@telltale/runtime';
-import type { TrainerConfig } from './trainer.config';
+import type { Logger, Registry, ServiceDefinition } from '@telltale/runtime';
+import { loadTrainerConfig, type TrainerConfig } from './trainer.config';
 import { createTrainerMetrics } from './trainer.metrics';
 import { TrainerService } from './trainer.service';
 
@@ -12,6 +12,22 @@ export interface TrainerApp {
   /** Stops the service (finishing a run in progress), then the follower, producer and ClickHouse client. */
   close(): Promise<void>;
 }
+
+/** Service mode: a training run now, then every TRAINER_INTERVAL_S after the previous one ended. */
+export const trainerService: ServiceDefinition<TrainerConfig> = {
+  name: 'trainer',
+  loadConfig: loadTrainerConfig,
+  adminPort: (config) => config.ADMIN_PORT,
+  start: async (config, { logger, registry }) => {
+    const app = await startTrainerApp(config, logger, registry);
+    app.service.start();
+    return {
+      checks: { trainer: () => app.service.health() },
+      close: () => app.close(),
+      describe: { model: config.MODEL_NAME, intervalS: config.TRAINER_INTERVAL_S },
+    };
+  },
+};
 
 /**
  * Connects everything a trainer needs and waits until it knows the latest published version (the models topic
@@ -53,7 +69,8 @@ export async function startTrainerApp(config: TrainerConfig, logger: Logger, reg
   return {
     service,
     close: async () => {
-      // Order: no new runs, finish the current one (it may be publishing) → stop reading → flush → disconnect.
+      // Order: no new runs, end the current one (a fit in progress is cancelled; a publish in progress finishes) →
+      // stop reading → flush → disconnect.
       await service.stop();
       await follower.stop();
       await producer.disconnect();

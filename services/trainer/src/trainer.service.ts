@@ -4,7 +4,7 @@ import type { AvroProducer } from '@telltale/kafka';
 import type { LatestModels } from '@telltale/model';
 import { withRetry, type Logger } from '@telltale/runtime';
 import type { SkipReason } from './model-fitting';
-import { fitModelOnThread } from './model-fitting.thread';
+import { FitCancelledError, fitModelOnThread } from './model-fitting.thread';
 import type { TrainerConfig } from './trainer.config';
 import type { TrainerMetrics } from './trainer.metrics';
 import { loadTrainingRows } from './training-data';
@@ -37,6 +37,8 @@ export class TrainerService {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<unknown> | undefined;
   private stopped = false;
+  /** Aborted by stop(): cancels a fit in progress. */
+  private readonly stopping = new AbortController();
   private consecutiveFailures = 0;
   private lastError: string | undefined;
 
@@ -62,6 +64,7 @@ export class TrainerService {
         initialDelayMs: 500,
         maxDelayMs: 5000,
         shouldRetry: isRetriableClickHouseError,
+        signal: this.stopping.signal,
         onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'training query failed; retrying'),
       });
       metrics.trainingRows.set({ model }, rows.length);
@@ -76,7 +79,7 @@ export class TrainerService {
         learningRate: config.TRAINER_LEARNING_RATE,
         steps: config.TRAINER_STEPS,
         now: this.now,
-      });
+      }, this.stopping.signal);
       const durationMs = () => this.now() - started;
 
       if (outcome.kind === 'skipped') {
@@ -103,6 +106,7 @@ export class TrainerService {
       this.succeeded();
       return { published: true, model: outcome.model, rows: rows.length, durationMs: durationMs() };
     } catch (err) {
+      if (err instanceof FitCancelledError) throw err; // shutdown, not a failed run
       metrics.failures.inc({ model });
       this.consecutiveFailures++;
       this.lastError = err instanceof Error ? err.message : String(err);
@@ -122,7 +126,10 @@ export class TrainerService {
     const loop = () => {
       if (this.stopped) return;
       this.current = this.runOnce()
-        .catch((err: unknown) => this.deps.logger.error({ err, model: this.deps.config.MODEL_NAME }, 'training run failed'))
+        .catch((err: unknown) => {
+          if (err instanceof FitCancelledError) this.deps.logger.info({ model: this.deps.config.MODEL_NAME }, 'training run cancelled by shutdown');
+          else this.deps.logger.error({ err, model: this.deps.config.MODEL_NAME }, 'training run failed');
+        })
         .finally(() => {
           this.current = undefined;
           if (!this.stopped) this.timer = setTimeout(loop, this.deps.config.TRAINER_INTERVAL_S * 1000);
@@ -131,10 +138,14 @@ export class TrainerService {
     loop();
   }
 
-  /** Cancels the next run and waits for the one in progress (its model is published, not dropped). */
+  /**
+   * Cancels the next run and ends the one in progress: a fit is cancelled (its thread terminated: a shutdown never
+   * waits for a long fit); a model already being published is still acknowledged, not dropped.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopping.abort();
     await this.current;
   }
 

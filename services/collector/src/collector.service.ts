@@ -1,0 +1,54 @@
+import { connectStage } from '@telltale/kafka';
+import { Counter, type ServiceDefinition } from '@telltale/runtime';
+import { loadCollectorConfig, type CollectorConfig } from './collector.config';
+import { buildCollectorServer } from './collector.server';
+
+/** The collector process: HTTP in, Avro records to events.raw out; /healthz and /metrics on its public port. */
+export const collectorService: ServiceDefinition<CollectorConfig> = {
+  name: 'collector',
+  loadConfig: loadCollectorConfig,
+  adminPort: () => null,
+  async start(config, { logger, registry, health }) {
+    const produceRequests = new Counter({
+      name: 'telltale_collector_produce_requests_total',
+      help: 'Produce requests sent to Kafka (requests arriving within COLLECTOR_LINGER_MS share one)',
+      registers: [registry],
+    });
+    const { topics, producer, deadLetters } = await connectStage({
+      stage: 'collector',
+      brokers: config.KAFKA_BROKERS,
+      topicPrefix: config.TOPIC_PREFIX,
+      logger,
+      producer: { lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() },
+    });
+
+    const app = buildCollectorServer({
+      producer,
+      deadLetters,
+      topics,
+      logger,
+      registry,
+      health,
+      maxBodyBytes: config.COLLECTOR_MAX_BODY_BYTES,
+      maxBatchEvents: config.COLLECTOR_MAX_BATCH_EVENTS,
+      keepIp: config.COLLECTOR_KEEP_IP,
+      corsOrigins: config.COLLECTOR_CORS_ORIGINS,
+    });
+    try {
+      await app.listen({ port: config.PORT, host: config.HOST });
+    } catch (err) {
+      await producer.disconnect();
+      throw new Error(`cannot listen on ${config.HOST}:${config.PORT}: ${(err as Error).message}`);
+    }
+
+    return {
+      checks: {},
+      describe: { port: config.PORT, topic: topics.rawEvents.name },
+      // Order: stop taking requests (in-flight ones finish and get their answer) → flush → disconnect.
+      async close() {
+        await app.close();
+        await producer.disconnect();
+      },
+    };
+  },
+};
