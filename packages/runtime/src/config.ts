@@ -65,6 +65,11 @@ export const commonEnv = {
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   /** Prepended to every topic name (several pipelines on one cluster, or tests). @default '' */
   TOPIC_PREFIX: z.string().default(''),
+  /**
+   * Largest produce request, bytes. Unset: learnt from the topics' max.message.bytes at connect (minus a margin),
+   * which is right unless a proxy or quota in between is stricter.
+   */
+  KAFKA_MAX_REQUEST_BYTES: z.coerce.number().int().min(16 * 1024).optional(),
   /** pino level. @default info */
   LOG_LEVEL: env.logLevel(),
 };

@@ -19,7 +19,7 @@ export const collectorService: ServiceDefinition<CollectorConfig> = {
       brokers: config.KAFKA_BROKERS,
       topicPrefix: config.TOPIC_PREFIX,
       logger,
-      producer: { lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() },
+      producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES, lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() },
     });
 
     const app = buildCollectorServer({

@@ -17,8 +17,8 @@ export const scorerService: ServiceDefinition<ScorerConfig> = {
   name: 'scorer',
   loadConfig: loadScorerConfig,
   adminPort: (config) => config.ADMIN_PORT,
-  start: async (config, { logger, registry }) => {
-    const app = await startScorerApp(config, logger, registry);
+  start: async (config, { logger, registry, fail }) => {
+    const app = await startScorerApp(config, logger, registry, (err) => fail('kafka consumer gave up', err));
     return { ...app, describe: { model: config.MODEL_NAME, groupId: config.SCORER_GROUP_ID } };
   },
 };
@@ -27,12 +27,19 @@ export const scorerService: ServiceDefinition<ScorerConfig> = {
  * Starts scoring. TRICKY: the models topic is read to its end BEFORE the features consumer starts, otherwise the
  * first batches after a restart would be counted as "no model" although a model exists.
  */
-export async function startScorerApp(config: ScorerConfig, logger: Logger, registry: Registry): Promise<ScorerApp> {
+export async function startScorerApp(
+  config: ScorerConfig,
+  logger: Logger,
+  registry: Registry,
+  /** A consumer or the models follower gave up for good: the process must stop, not idle. */
+  onFatal?: (err: Error) => void,
+): Promise<ScorerApp> {
   const { topics, client: kafka, producer, deadLetters } = await connectStage({
     stage: 'scorer',
     brokers: config.KAFKA_BROKERS,
     topicPrefix: config.TOPIC_PREFIX,
     logger,
+    producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES },
   });
   const service = new ScorerService({
     config,
@@ -45,6 +52,8 @@ export async function startScorerApp(config: ScorerConfig, logger: Logger, regis
 
   const follower = await followTopic(kafka, topics.models, (model) => service.onModel(model), {
     groupIdPrefix: `${config.TOPIC_PREFIX}scorer-models`,
+    onFatal,
+    registry,
   });
   const consumer = new BatchConsumer(kafka, {
     groupId: config.SCORER_GROUP_ID,
@@ -52,6 +61,7 @@ export async function startScorerApp(config: ScorerConfig, logger: Logger, regis
     deadLetters,
     partitionsConsumedConcurrently: 3,
     registry,
+    onFatal,
   });
   try {
     await follower.caughtUp;
@@ -67,6 +77,7 @@ export async function startScorerApp(config: ScorerConfig, logger: Logger, regis
     service,
     checks: {
       consumer: () => consumer.health(),
+      models: () => follower.health(),
       // Informational: having no model yet is a valid state (vectors are counted as unscored), not a failure.
       model: () => {
         const model = service.currentModel();

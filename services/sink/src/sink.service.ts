@@ -13,7 +13,7 @@ export const sinkService: ServiceDefinition<SinkConfig> = {
   start: startSink,
 };
 
-async function startSink(config: SinkConfig, { logger, registry, stopSignal }: ServiceContext): Promise<StartedService> {
+async function startSink(config: SinkConfig, { logger, registry, stopSignal, fail }: ServiceContext): Promise<StartedService> {
   const settings = settingsFromEnv(config);
   await migrate(settings, logger);
   const clickhouse = createClickHouseClient(settings, { logger });
@@ -23,6 +23,7 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal }: S
     brokers: config.KAFKA_BROKERS,
     topicPrefix: config.TOPIC_PREFIX,
     logger,
+    producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES },
   });
 
   const rowsInserted = new Counter({
@@ -85,7 +86,9 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal }: S
     ],
     deadLetters,
     minBytes: config.SINK_MIN_BYTES,
+    maxBatchRecords: config.SINK_MAX_BATCH_ROWS,
     registry,
+    onFatal: (err) => fail('kafka consumer gave up', err),
     maxWaitTimeInMs: config.SINK_MAX_WAIT_MS,
   });
   await consumer.start();

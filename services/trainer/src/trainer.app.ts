@@ -9,6 +9,7 @@ import { TrainerService } from './trainer.service';
 
 export interface TrainerApp {
   service: TrainerService;
+  follower: TopicFollower;
   /** Stops the service (finishing a run in progress), then the follower, producer and ClickHouse client. */
   close(): Promise<void>;
 }
@@ -18,11 +19,11 @@ export const trainerService: ServiceDefinition<TrainerConfig> = {
   name: 'trainer',
   loadConfig: loadTrainerConfig,
   adminPort: (config) => config.ADMIN_PORT,
-  start: async (config, { logger, registry }) => {
-    const app = await startTrainerApp(config, logger, registry);
+  start: async (config, { logger, registry, fail }) => {
+    const app = await startTrainerApp(config, logger, registry, (err) => fail('models follower gave up', err));
     app.service.start();
     return {
-      checks: { trainer: () => app.service.health() },
+      checks: { trainer: () => app.service.health(), models: () => app.follower.health() },
       close: () => app.close(),
       describe: { model: config.MODEL_NAME, intervalS: config.TRAINER_INTERVAL_S },
     };
@@ -33,14 +34,20 @@ export const trainerService: ServiceDefinition<TrainerConfig> = {
  * Connects everything a trainer needs and waits until it knows the latest published version (the models topic
  * read to its end), so the first model it publishes gets the right version. Used by main.ts and the tests.
  */
-export async function startTrainerApp(config: TrainerConfig, logger: Logger, registry: Registry): Promise<TrainerApp> {
+export async function startTrainerApp(
+  config: TrainerConfig,
+  logger: Logger,
+  registry: Registry,
+  /** The models follower gave up for good: versions would no longer be known, so the process must stop. */
+  onFatal?: (err: Error) => void,
+): Promise<TrainerApp> {
   // Models are published one at a time and must be acknowledged at once: no linger.
   const { topics, client: kafka, producer } = await connectStage({
     stage: 'trainer',
     brokers: config.KAFKA_BROKERS,
     topicPrefix: config.TOPIC_PREFIX,
     logger,
-    producer: { lingerMs: 0 },
+    producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES, lingerMs: 0 },
   });
 
   const models = new LatestModels<Model>();
@@ -53,7 +60,7 @@ export async function startTrainerApp(config: TrainerConfig, logger: Logger, reg
       if (problems.length > 0) logger.warn({ model: model.name, version: model.version, problems }, 'invalid model on topic');
       models.offer(model);
     },
-    { groupIdPrefix: `${config.TOPIC_PREFIX}trainer-models` },
+    { groupIdPrefix: `${config.TOPIC_PREFIX}trainer-models`, onFatal, registry },
   );
   try {
     await follower.caughtUp;
@@ -68,6 +75,7 @@ export async function startTrainerApp(config: TrainerConfig, logger: Logger, reg
   const service = new TrainerService({ config, clickhouse, producer, topics, models, metrics: createTrainerMetrics(registry), logger });
   return {
     service,
+    follower,
     close: async () => {
       // Order: no new runs, end the current one (a fit in progress is cancelled; a publish in progress finishes) →
       // stop reading → flush → disconnect.
