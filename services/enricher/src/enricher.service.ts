@@ -1,23 +1,37 @@
 import type { CleanEvent, FeatureVector, RawEvent } from '@telltale/contracts';
-import { BatchConsumer, connectStage, rejectionOf, type ConsumedRecord, type Rejection } from '@telltale/kafka';
+import { BatchConsumer, connectStage, rejectionOf, type AvroProducer, type ConsumedRecord, type OversizeRecord, type Rejection } from '@telltale/kafka';
 import { Counter, Gauge, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
 import { loadEnricherConfig, type EnricherConfig } from './enricher.config';
 import { EventEnricher } from './event-enricher';
 
-export const enricherService: ServiceDefinition<EnricherConfig> = {
-  name: 'enricher',
-  loadConfig: loadEnricherConfig,
-  adminPort: (config) => config.ADMIN_PORT,
-  start: startEnricher,
-};
+/** What the handler sends clean events and feature vectors through. */
+export type EnricherProducer = Pick<AvroProducer, 'sendFitting'>;
 
-async function startEnricher(config: EnricherConfig, { logger, registry }: ServiceContext): Promise<StartedService> {
+export interface EnricherDeps {
+  /** Wraps the stage's producer for the handler's sends (tests inject failing sends here). @default the producer itself */
+  wrapProducer?: (producer: AvroProducer) => EnricherProducer;
+}
+
+export function createEnricherService(deps: EnricherDeps = {}): ServiceDefinition<EnricherConfig> {
+  return {
+    name: 'enricher',
+    loadConfig: loadEnricherConfig,
+    adminPort: (config) => config.ADMIN_PORT,
+    start: (config, ctx) => startEnricher(config, ctx, deps),
+  };
+}
+
+export const enricherService = createEnricherService();
+
+async function startEnricher(config: EnricherConfig, { logger, registry, fail }: ServiceContext, deps: EnricherDeps): Promise<StartedService> {
   const { topics, client, producer, deadLetters } = await connectStage({
     stage: 'enricher',
     brokers: config.KAFKA_BROKERS,
     topicPrefix: config.TOPIC_PREFIX,
     logger,
+    producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES },
   });
+  const output: EnricherProducer = deps.wrapProducer?.(producer) ?? producer;
 
   const enricher = new EventEnricher({
     sessionTimeoutMs: config.ENRICHER_SESSION_TIMEOUT_S * 1000,
@@ -28,7 +42,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry }: Servi
 
   const outcomes = new Counter({
     name: 'telltale_enricher_events_total',
-    help: 'Raw events by outcome (enriched, duplicate, rejected)',
+    help: 'Raw events by outcome (enriched, duplicate, rejected; too_large: an output exceeded its topic limit and the event was dead-lettered)',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -46,17 +60,28 @@ async function startEnricher(config: EnricherConfig, { logger, registry }: Servi
     },
   });
 
+  /**
+   * NOTE: the enricher's memory (seen messageIds, session counters) moves only once every output of the chunk is
+   * acknowledged. A send that fails throws, the chunk is fetched again, and enriching it again against the same
+   * state gives the same clean events, session ids and counters; remembering first would make the retry all
+   * "duplicates" and commit offsets for events that were never produced.
+   */
   async function handle(records: Array<ConsumedRecord<RawEvent>>): Promise<void> {
+    const batch = enricher.enrichBatch(records.map((r) => r.value));
     const clean: Array<{ key: string; value: CleanEvent }> = [];
+    const cleanFrom: Array<ConsumedRecord<RawEvent>> = [];
     const features: Array<{ key: string; value: FeatureVector }> = [];
+    const featuresFrom: Array<ConsumedRecord<RawEvent>> = [];
     const rejected: Rejection[] = [];
-    for (const record of records) {
-      const result = enricher.enrich(record.value);
-      outcomes.inc({ outcome: result.outcome });
+    batch.results.forEach((result, i) => {
+      const record = records[i]!;
       if (result.outcome === 'enriched') {
         clean.push({ key: result.clean.userKey, value: result.clean });
-        if (result.features) features.push({ key: result.features.userKey, value: result.features });
-        lagSeconds.set((result.clean.enrichedAt - result.clean.receivedAt) / 1000);
+        cleanFrom.push(record);
+        if (result.features) {
+          features.push({ key: result.features.userKey, value: result.features });
+          featuresFrom.push(record);
+        }
       } else if (result.outcome === 'rejected') {
         logger.warn(
           { topic: record.topic, partition: record.partition, offset: record.offset, messageId: record.value.messageId, ...result.failure },
@@ -64,13 +89,32 @@ async function startEnricher(config: EnricherConfig, { logger, registry }: Servi
         );
         rejected.push(rejectionOf(record, result.failure));
       }
-    }
-    // The batch's offsets are committed after this resolves: every output must be acknowledged first.
-    await Promise.all([
-      producer.send(topics.cleanEvents, clean),
-      producer.send(topics.features, features),
+    });
+
+    const [cleanTooLarge, featuresTooLarge] = await Promise.all([
+      output.sendFitting(topics.cleanEvents, clean),
+      output.sendFitting(topics.features, features),
       deadLetters.publish(rejected),
     ]);
+    // An output too large for its topic can never be produced: the raw event it came from goes to the dead-letter
+    // topic with the reason, and its neighbours go on.
+    const tooLarge = [...tooLargeRejections(cleanTooLarge, cleanFrom), ...tooLargeRejections(featuresTooLarge, featuresFrom)];
+    if (tooLarge.length > 0) await deadLetters.publish(tooLarge);
+
+    batch.commit();
+    // Counted once the chunk is done, so a retried chunk is not counted twice.
+    batch.results.forEach((result) => outcomes.inc({ outcome: result.outcome }));
+    if (tooLarge.length > 0) outcomes.inc({ outcome: 'too_large' }, tooLarge.length);
+    const last = clean[clean.length - 1];
+    if (last) lagSeconds.set((last.value.enrichedAt - last.value.receivedAt) / 1000);
+  }
+
+  function tooLargeRejections(oversize: OversizeRecord[], from: Array<ConsumedRecord<RawEvent>>): Rejection[] {
+    return oversize.map((o) => {
+      const record = from[o.index]!;
+      logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, messageId: record.value.messageId, reason: o.reason }, 'output too large');
+      return rejectionOf(record, { reason: o.reason, field: null });
+    });
   }
 
   const consumer = new BatchConsumer(client, {
@@ -78,6 +122,8 @@ async function startEnricher(config: EnricherConfig, { logger, registry }: Servi
     subscriptions: [{ topic: topics.rawEvents, handle }],
     deadLetters,
     registry,
+    // kafkajs gave up (a non-retriable error): stop in order and exit 1, so the supervisor restarts the process.
+    onFatal: (err) => fail(`consumer of ${topics.rawEvents.name} gave up`, err),
   });
   await consumer.start();
 

@@ -1,0 +1,105 @@
+import { topicsFor, type CleanEvent, type FeatureVector, type RawEvent } from '@telltale/contracts';
+import { consumerLag, followTopic, type AvroProducer, type KafkaClient } from '@telltale/kafka';
+import { startService, type ServiceHandle } from '@telltale/runtime';
+import { eventually, testId, testLogger, testStage } from '@telltale/testing';
+import type { EnricherConfig } from './enricher.config';
+import { createEnricherService } from './enricher.service';
+
+const T0 = Date.parse('2024-05-01T10:00:00.000Z');
+const raw = (messageId: string, userId: string, overrides: Partial<RawEvent> = {}): RawEvent => ({
+  messageId,
+  type: 'track',
+  event: 'Product Clicked',
+  userId,
+  anonymousId: null,
+  timestamp: T0,
+  sentAt: null,
+  receivedAt: T0 + 10,
+  properties: '{}',
+  context: '{}',
+  source: 'http',
+  ...overrides,
+});
+
+/** Every record of `topic` that exists now (read to the end as of when reading starts). */
+async function readAll<T>(kafka: KafkaClient, topic: { name: string; codec: { decode(b: Buffer): T }; compacted: boolean }): Promise<T[]> {
+  const values: T[] = [];
+  const follower = await followTopic(kafka, topic, (value) => values.push(value), { groupIdPrefix: testId('reader') });
+  try {
+    await follower.caughtUp;
+    return values;
+  } finally {
+    await follower.stop();
+  }
+}
+
+describe('enricher when a send fails', () => {
+  const prefix = `${testId('enricher_retry')}.`;
+  const topics = topicsFor(prefix);
+  const groupId = testId('group');
+  let kafka: KafkaClient;
+  let producer: AvroProducer;
+  let enricher: ServiceHandle<EnricherConfig>;
+  let injectedFailures = 0;
+
+  beforeAll(async () => {
+    ({ client: kafka, producer } = await testStage(prefix));
+    // The first send of clean events fails like a broker that is briefly unavailable; the rest go through.
+    const service = createEnricherService({
+      wrapProducer: (real) => ({
+        sendFitting: (topic, records) => {
+          if (topic.name === topics.cleanEvents.name && injectedFailures === 0) {
+            injectedFailures += 1;
+            return Promise.reject(Object.assign(new Error('injected: leader not available'), { retriable: true }));
+          }
+          return real.sendFitting(topic, records);
+        },
+      }),
+    });
+    enricher = await startService(service, {
+      env: { KAFKA_BROKERS: process.env.KAFKA_BROKERS, TOPIC_PREFIX: prefix, ENRICHER_GROUP_ID: groupId, ADMIN_PORT: '0' },
+      logger: testLogger(),
+    });
+  });
+
+  afterAll(async () => {
+    await enricher.stop();
+    await producer.disconnect();
+  });
+
+  it('produces every event exactly once on events.clean, with the session counters of a single try', async () => {
+    const sent = [
+      raw('a-1', 'ann'),
+      raw('a-1', 'ann'), // client retry: same messageId, in the same batch
+      raw('a-2', 'ann', { timestamp: T0 + 5000, event: 'Product Added', properties: '{"productId":"p","price":4,"quantity":2}' }),
+      raw('b-1', 'ben'),
+      raw('b-2', 'ben', { timestamp: T0 + 45 * 60_000, receivedAt: T0 + 45 * 60_000 + 10 }), // after 30 min of inactivity: a new session
+      raw('b-3', 'ben', { event: 'Order Completed', properties: '{}' }), // incomplete: dead-lettered
+    ];
+    await producer.send(topics.rawEvents, sent.map((value) => ({ key: value.userId, value })));
+
+    // Every raw event processed and its offset committed: all outputs were acknowledged before that.
+    await eventually(async () => (await consumerLag(kafka, groupId, topics.rawEvents.name)) === 0, 'the enricher to commit every raw event');
+    expect(injectedFailures).toBe(1);
+
+    const clean: CleanEvent[] = await readAll(kafka, topics.cleanEvents);
+    expect(clean.map((e) => e.messageId).sort()).toEqual(['a-1', 'a-2', 'b-1', 'b-2']);
+
+    // The first try's feature vectors went out before its clean events failed: the retry repeats them, identically.
+    const features: FeatureVector[] = await readAll(kafka, topics.features);
+    const byMessage = new Map<string, FeatureVector[]>();
+    for (const f of features) byMessage.set(f.messageId, [...(byMessage.get(f.messageId) ?? []), f]);
+    expect([...byMessage.keys()].sort()).toEqual(['a-1', 'a-2', 'b-1', 'b-2']);
+    for (const copies of byMessage.values()) {
+      for (const copy of copies) expect({ sessionId: copy.sessionId, features: copy.features }).toEqual({ sessionId: copies[0]!.sessionId, features: copies[0]!.features });
+    }
+
+    const vector = (id: string) => byMessage.get(id)![0]!;
+    const cleanOf = (id: string) => clean.find((e) => e.messageId === id)!;
+    expect(vector('a-2').features).toMatchObject({ session_events: 2, session_clicks: 1, session_add_to_carts: 1, session_cart_value: 8, session_duration_s: 5 });
+    expect(cleanOf('a-2').sessionId).toBe(cleanOf('a-1').sessionId);
+    expect(vector('b-2').features).toMatchObject({ session_events: 1, user_prior_sessions: 1 });
+    expect(cleanOf('b-2').sessionId).not.toBe(cleanOf('b-1').sessionId);
+    expect(vector('a-1').sessionId).toBe(cleanOf('a-1').sessionId);
+  });
+});
