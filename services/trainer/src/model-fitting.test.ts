@@ -1,5 +1,6 @@
 import { scoreProbability } from '@telltale/model';
 import { fitModel, type FitOptions } from './model-fitting';
+import { FitCancelledError, fitModelOnThread } from './model-fitting.thread';
 import type { TrainingRow } from './training-data';
 
 const opts: FitOptions = {
@@ -60,5 +61,20 @@ describe('fitModel', () => {
     // One positive session only: it lands on one side of the split, the other side has negatives only.
     const data = rows(40).map((r) => ({ ...r, label: r.sessionId === 's5' ? (1 as const) : (0 as const) }));
     expect(fitModel(data, { ...opts, minRows: 10 })).toMatchObject({ kind: 'skipped', reason: 'one_class_in_split' });
+  });
+});
+
+describe('fitModelOnThread', () => {
+  it('trains on a worker thread like fitModel does', async () => {
+    const outcome = await fitModelOnThread(rows(), opts);
+    expect(outcome).toEqual(fitModel(rows(), opts));
+  });
+
+  it('is cancelled by its signal (shutdown) instead of running the fit to the end', async () => {
+    const controller = new AbortController();
+    // Ten million steps would take hours: only cancellation can settle this promise within the test's timeout.
+    const fitting = fitModelOnThread(rows(2000), { ...opts, steps: 10_000_000 }, controller.signal);
+    controller.abort();
+    await expect(fitting).rejects.toBeInstanceOf(FitCancelledError);
   });
 });
