@@ -1,7 +1,8 @@
 import { addFailure, newResult, renderTable, writeReport, type ScenarioResult } from './fault-report';
 import { loadFaultsProfile, type ScenarioName } from './faults-profile';
 import { finish } from './load-scenario';
-import { FAULTS_DIR, newFaultsRun, openPipeline, type PipelineUnderTest } from './pipeline-under-test';
+import { FAULTS_DIR, newFaultsRun } from './faults-run';
+import { openPipeline, type PipelineUnderTest } from './pipeline-under-test';
 import { brokerRestartScenario } from './scenarios/broker-restart.scenario';
 import { burstScenario } from './scenarios/burst.scenario';
 import { clickhouseStopScenario } from './scenarios/clickhouse-stop.scenario';
@@ -66,6 +67,7 @@ describe('one stack: burst, crashes, broker restart, ClickHouse stopped', () => 
       const { exitCode, leftovers } = await (await pipeline()).close();
       opening = undefined;
       result.notes.push(`launcher exit code ${exitCode ?? 'none (did not exit)'}`);
+      if (exitCode !== 0) addFailure(result, `the launcher did not exit 0 after SIGTERM (${exitCode ?? 'no exit within the deadline'})`);
       if (leftovers.length > 0) addFailure(result, `left after SIGTERM to the launcher: ${leftovers.map((p) => `${p.pid} ${p.command}`).join('; ')}`);
       return finish(result, t0);
     },

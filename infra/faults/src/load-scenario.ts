@@ -116,13 +116,28 @@ export function finish(result: ScenarioResult, t0: number): ScenarioResult {
   return result;
 }
 
-/** SIGKILL/SIGTERM `target`, then wait for the supervisor to run it again (new pid, healthy). */
+/**
+ * SIGKILL/SIGTERM `target`, then wait for the supervisor to run it again (new pid, healthy). For a service, its own
+ * /healthz must name the new pid: "healthy" must come from the new process, not from whatever holds the port.
+ */
 export async function faultAndRestart(stack: StackHandle, target: StackProcessName, signal: NodeJS.Signals): Promise<FaultRecord> {
   const at = Date.now();
   const pid = stack.signal(target, signal);
   const state = await stack.waitRestarted(target, pid, DEADLINES.restartMs);
-  return { target, signal, pid, at, newPid: state.processes[target]?.pid ?? undefined, restartMs: Date.now() - at };
+  const restartMs = Date.now() - at;
+  const entry = state.processes[target];
+  if (entry && entry.pid !== null && SERVICES.has(target)) {
+    const answer = await fetch(new URL('/healthz', entry.url), { signal: AbortSignal.timeout(5_000) })
+      .then((res) => res.json() as Promise<{ pid?: unknown }>)
+      .catch((err: Error) => ({ error: err.message }));
+    if (!('pid' in answer) || answer.pid !== entry.pid) {
+      throw new Error(`${target} restarted as pid ${entry.pid} (stack.json), but its /healthz answered ${JSON.stringify(answer)}`);
+    }
+  }
+  return { target, signal, pid, at, newPid: entry?.pid ?? undefined, restartMs };
 }
+
+const SERVICES = new Set<StackProcessName>(['collector', 'enricher', 'sink', 'trainer', 'scorer']);
 
 function restartCounts(state: StackState | undefined): Record<string, number> {
   return Object.fromEntries(Object.entries(state?.processes ?? {}).map(([name, p]) => [name, p.restarts]));

@@ -1,16 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createClickHouseClient, type ClickHouseClient } from '@telltale/clickhouse';
 import { ConsumerLagSampler } from './consumer-lag';
-import type { FaultsProfile } from './faults-profile';
+import type { FaultsRun } from './faults-run';
 import { LoadDriver } from './load-driver';
 import { PipelineVerifier } from './pipeline-verifier';
 import { readMetricSum } from './service-metrics';
 import { ShopperEvents } from './shopper-events';
-import { REPO_ROOT, StackHandle } from './stack-handle';
-import { processesUnder, sleep, type StrayProcess } from './stack-processes';
-
-export const FAULTS_DIR = path.join(REPO_ROOT, '.local', 'faults');
+import { StackHandle } from './stack-handle';
+import { sleep, type StrayProcess } from './stack-processes';
 
 /** Deadlines for waits, not expectations: on 2 shared cores a stack can take minutes to start. */
 export const DEADLINES = {
@@ -34,33 +31,6 @@ export const STACK_ENV: Record<string, string> = {
   TRAINER_LABEL_DELAY_S: '0',
   SINK_MAX_WAIT_MS: '200',
 };
-
-export interface FaultsRun {
-  /** Also the messageId prefix root: every scenario's ids start with `<runId>-<scenario>-`. */
-  runId: string;
-  /** `.local/faults/<runId>/`: one TELLTALE_LOCAL_DIR per stack below it. */
-  dir: string;
-  profile: FaultsProfile;
-  startedAt: string;
-}
-
-export function newFaultsRun(profile: FaultsProfile, log: (line: string) => void): FaultsRun {
-  const now = new Date();
-  const runId = `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${profile.name}-${randomBytes(2).toString('hex')}`;
-  // A run that died without its clean-up (SIGKILLed jest) leaves its stack on our ports: end it, it is ours.
-  const stale = processesUnder(FAULTS_DIR);
-  if (stale.length > 0) {
-    log(`ending ${stale.length} processes left by an earlier faults run: ${stale.map((p) => `${p.pid} ${p.command.slice(0, 80)}`).join('; ')}`);
-    for (const { pid } of stale) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  return { runId, dir: path.join(FAULTS_DIR, runId), profile, startedAt: now.toISOString() };
-}
 
 export interface WarmUp {
   acknowledged: number;

@@ -3,6 +3,7 @@ import { addFailure, type ScenarioResult } from '../fault-report';
 import { runLoadScenario } from '../load-scenario';
 import type { PipelineUnderTest } from '../pipeline-under-test';
 import { sleep } from '../stack-processes';
+import { STACK_PROCESSES } from '../stack-state';
 
 /**
  * Under steady load, freeze the ClickHouse server (SIGSTOP: it holds its connections but answers nothing, like a
@@ -28,6 +29,16 @@ export async function clickhouseStopScenario(pipeline: PipelineUnderTest): Promi
     await sleep(profile.loadBetweenFaultsMs);
     return { recoverFrom: window.to };
   });
+  // "Pauses and retries" means no process gives up while ClickHouse is frozen: a restart (e.g. a sink whose blocked
+  // insert outlived its consumer-group session) recovers, but it is a crash, not a pause.
+  const restarted = STACK_PROCESSES.filter((name) => (result.restarts[name] ?? 0) > 0);
+  if (restarted.length > 0) {
+    addFailure(
+      result,
+      `restarted while ClickHouse was stopped, instead of pausing: ${restarted.map((name) => `${name} ×${result.restarts[name]}`).join(', ')}\n` +
+        restarted.map((name) => stack.logTail(name)).join('\n'),
+    );
+  }
   if (window) {
     const lagWhileStopped = lag.max('sink', window.from, window.to);
     result.notes.push(`sink consumer lag while ClickHouse was stopped: max ${lagWhileStopped ?? 'never read'} over ${((window.to - window.from) / 1000).toFixed(0)} s`);

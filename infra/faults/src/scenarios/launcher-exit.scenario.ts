@@ -2,9 +2,11 @@ import path from 'node:path';
 import { newResult, type ScenarioResult } from '../fault-report';
 import { finish } from '../load-scenario';
 import { LoadDriver } from '../load-driver';
-import { DEADLINES, STACK_ENV, type FaultsRun } from '../pipeline-under-test';
+import type { FaultsRun } from '../faults-run';
+import { DEADLINES, STACK_ENV } from '../pipeline-under-test';
 import { ShopperEvents } from '../shopper-events';
 import { StackHandle } from '../stack-handle';
+import { withDeadline } from '../stack-processes';
 
 /** How the launcher goes: a closed terminal (SIGHUP to its process group) or kill -9 of the launcher alone. */
 export type LauncherExit = 'launcher-sighup' | 'launcher-kill';
@@ -39,8 +41,12 @@ export async function launcherExitScenario(run: FaultsRun, how: LauncherExit): P
     result.load = load;
     result.acknowledged = load.acknowledged;
     result.notes.push(`${pids.length} pids in stack.json (${pids.map((p) => `${p.name} ${p.pid}`).join(', ')})`);
-    const exit = stack.launcherExit();
-    if (exit) result.notes.push(`launcher exit: ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}`);
+    const exit = await withDeadline(stack.launcherExited(), 5_000);
+    result.notes.push(`launcher exit: ${exit ? (exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`) : 'none seen'}`);
+    // A closed terminal is an ordinary way to stop: the same ordered stop as Ctrl-C, so the same exit code 0.
+    if (how === 'launcher-sighup' && exit?.code !== 0) {
+      result.failures.push(`the launcher did not exit 0 after SIGHUP (${exit ? JSON.stringify(exit) : 'no exit seen'})\n${stack.logTail('launcher')}`);
+    }
     if (leftovers.length === 0) {
       result.recoverMs = goneAt - at;
     } else {
