@@ -58,6 +58,12 @@ export async function runLoadScenario(pipeline: PipelineUnderTest, scenario: Sce
   const lastFault = result.faults[result.faults.length - 1];
   if (arrival.completeAt !== null) result.recoverMs = arrival.completeAt - (recoverFrom ?? lastFault?.at ?? loadEndAt);
   result.restarts = restartDelta(restartsBefore, restartCounts(stack.state()));
+  const unprovoked = Object.entries(result.restarts)
+    .map(([name, n]) => [name, n - result.faults.filter((f) => f.target === name).length] as const)
+    .filter(([, n]) => n > 0);
+  if (unprovoked.length > 0) {
+    result.notes.push(`restarted without a fault of their own: ${unprovoked.map(([name, n]) => `${name} ×${n}`).join(', ')} (see their logs)`);
+  }
   result.maxSinkLag = lag.max('sink', t0, Date.now());
   result.lagByService = lag.maxByService(t0, Date.now());
 
