@@ -23,6 +23,24 @@ describe('dashboard rendering', () => {
     );
   });
 
+  it('shows every supervised process with its status and restarts', () => {
+    const snapshot: DashboardSnapshot = {
+      ...empty,
+      services: [{ name: 'collector', healthy: true }],
+      processes: [
+        { name: 'kafka', status: 'healthy', restarts: 2 },
+        { name: 'clickhouse', status: 'healthy', restarts: 0 },
+        { name: 'enricher', status: 'restarting', restarts: 1 },
+      ],
+      events: ['12:00:01 enricher (pid 7) exited (signal SIGKILL); restarting in 0.5 s'],
+    };
+    const text = renderDashboard(snapshot);
+    expect(text).toContain('processes    kafka ok ↻2 · clickhouse ok · enricher RESTARTING ↻1');
+    expect(text).toContain('  12:00:01 enricher (pid 7) exited (signal SIGKILL); restarting in 0.5 s');
+    expect(statusLine(snapshot)).toMatch(/ health=not ok: enricher restarts=kafka:2,enricher:1$/);
+    expect(statusLine({ ...snapshot, processes: [{ name: 'kafka', status: 'healthy', restarts: 0 }] })).toMatch(/ health=all ok restarts=0$/);
+  });
+
   it('formats the numbers it has', () => {
     const line = statusLine({
       ...empty,

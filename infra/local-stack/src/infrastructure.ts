@@ -3,7 +3,8 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { listensOn } from './ports';
+import { describeListener, isListening, listenerPids, listensOn } from './ports';
+import { commandLineOf } from './proc';
 import type { ProcessSpec } from './supervisor';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -230,6 +231,15 @@ export interface LocalClickHouse {
 export async function ensureClickHouse(opts: { port: number; dataDir: string; logFile?: string }): Promise<LocalClickHouse> {
   if (process.env.CLICKHOUSE_URL) {
     return { url: process.env.CLICKHOUSE_URL, stop: async () => undefined };
+  }
+  if (isListening(opts.port)) {
+    // NOTE: another test run in this tree owns a chdb-server there: share it, as kafka.sh start shares a broker
+    // (tests make their own databases). Anything else on the port is an error, not a ClickHouse to trust.
+    const owners = listenerPids(opts.port);
+    if (owners.some((pid) => (commandLineOf(pid) ?? []).some((arg) => arg === CHDB_MAIN))) {
+      return { url: `http://127.0.0.1:${opts.port}`, stop: async () => undefined };
+    }
+    throw new Error(`cannot start embedded ClickHouse: port ${opts.port} is taken by ${describeListener(opts.port)}`);
   }
   const child = spawnChdbServer(opts);
   const abort = new AbortController();

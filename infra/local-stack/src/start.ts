@@ -22,14 +22,17 @@ class Output {
   /** While the full-screen dashboard owns the terminal, lines go to the log and the dashboard's event list. */
   dashboardOwnsTerminal = false;
   readonly recent: string[] = [];
+  private logFile: string | undefined;
 
-  constructor(private readonly logFile: string) {
-    writeFileSync(logFile, '');
+  /** From here on lines go to this file too (truncated first). Not before the preflight passed: it may be another launcher's. */
+  logTo(file: string): void {
+    writeFileSync(file, '');
+    this.logFile = file;
   }
 
   say(line: string): void {
     try {
-      appendFileSync(this.logFile, `${new Date().toISOString()} ${line}\n`);
+      if (this.logFile) appendFileSync(this.logFile, `${new Date().toISOString()} ${line}\n`);
     } catch {
       // the log is best effort; stdout may still work
     }
@@ -75,8 +78,7 @@ class StopRequest {
 
 async function main(): Promise<number> {
   const settings = launcherSettings();
-  mkdirSync(settings.logDir, { recursive: true });
-  const out = new Output(path.join(settings.logDir, 'launcher.log'));
+  const out = new Output();
   const say = (line: string) => out.say(line);
   const stop = new StopRequest();
   const onSignal = (signal: NodeJS.Signals) => stop.request(signal, false, say);
@@ -101,6 +103,8 @@ async function main(): Promise<number> {
     for (const problem of problems) say(`refusing to start: ${problem}`);
     return 1;
   }
+  mkdirSync(settings.logDir, { recursive: true });
+  out.logTo(path.join(settings.logDir, 'launcher.log'));
   // Every child carries it, so a stray process can be traced to its stack.
   process.env.TELLTALE_LOCAL_DIR = settings.localDir;
 
