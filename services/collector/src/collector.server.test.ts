@@ -9,7 +9,7 @@ import { buildCollectorServer } from './collector.server';
 // The integration test covers the acknowledged path against the real broker.
 function server(send: () => Promise<void>) {
   return buildCollectorServer({
-    producer: { send } as unknown as AvroProducer,
+    producer: { sendFitting: () => send().then(() => []) } as unknown as AvroProducer,
     deadLetters: { publish: send } as unknown as DeadLetterPublisher,
     topics: topicsFor(''),
     logger: createLogger('test', 'silent'),

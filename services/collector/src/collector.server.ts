@@ -1,8 +1,8 @@
 import { createGunzip } from 'node:zlib';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Topics } from '@telltale/contracts';
-import type { AvroProducer, DeadLetterPublisher } from '@telltale/kafka';
+import type { RawEvent, Topics } from '@telltale/contracts';
+import type { AvroProducer, DeadLetterPublisher, Rejection } from '@telltale/kafka';
 import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
 import { batchEnvelope, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
 
@@ -114,23 +114,26 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
       batchSentAt: envelope.sentAt,
       batchContext: envelope.context,
     });
+    // validateEvents keeps the order of the items, each one an event or a rejection: event i is item itemIndexOf[i].
+    const invalidItems = new Set(batch.rejected.map((r) => r.index));
+    const itemIndexOf = items.map((_, index) => index).filter((index) => !invalidItems.has(index));
+    let tooLarge: EventRejection[];
     try {
-      await Promise.all([
-        deps.producer.send(
+      const [oversize] = await Promise.all([
+        deps.producer.sendFitting(
           deps.topics.rawEvents,
           batch.events.map((e) => ({ key: partitionKeyOf(e), value: e })),
         ),
         // Refused events are also kept, with the reason, for whoever operates the pipeline.
-        batch.rejected.length === 0
-          ? Promise.resolve()
-          : deps.deadLetters.publish(
-              batch.rejected.map((r) => ({
-                reason: r.reason,
-                field: r.field,
-                payload: Buffer.from(JSON.stringify(items[r.index]) ?? 'null'),
-              })),
-            ),
+        batch.rejected.length === 0 ? Promise.resolve() : deps.deadLetters.publish(batch.rejected.map((r) => refusedItem(items, r))),
       ]);
+      // An event too large for events.raw can never be accepted, however often it is sent: refused like an invalid
+      // one (its neighbours are acknowledged), and kept in the dead-letter topic (cut to fit) with the reason.
+      tooLarge = oversize.map((o) => {
+        const event = batch.events[o.index]!;
+        return { index: itemIndexOf[o.index]!, messageId: event.messageId, field: largestField(event), reason: o.reason };
+      });
+      if (tooLarge.length > 0) await deps.deadLetters.publish(tooLarge.map((r) => refusedItem(items, r)));
     } catch (err) {
       deps.logger.error({ err, events: batch.events.length }, 'broker did not acknowledge; client should retry');
       return reply
@@ -138,19 +141,22 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
         .header('retry-after', '1')
         .send({ error: 'unavailable', field: null, reason: 'event log unavailable, retry with the same messageIds' } satisfies ErrorBody);
     }
-    accepted.inc(batch.events.length);
-    if (batch.rejected.length > 0) {
-      rejected.inc({ reason: 'invalid_event' }, batch.rejected.length);
-      const first = batch.rejected[0]!;
+    const acceptedEvents = batch.events.length - tooLarge.length;
+    accepted.inc(acceptedEvents);
+    if (batch.rejected.length > 0) rejected.inc({ reason: 'invalid_event' }, batch.rejected.length);
+    if (tooLarge.length > 0) rejected.inc({ reason: 'event_too_large' }, tooLarge.length);
+    const refused = [...batch.rejected, ...tooLarge].sort((a, b) => a.index - b.index);
+    if (refused.length > 0) {
+      const first = refused[0]!;
       return reply.code(400).send({
         error: 'invalid events',
         field: `batch[${first.index}].${first.field}`,
         reason: first.reason,
-        accepted: batch.events.length,
-        rejected: batch.rejected,
+        accepted: acceptedEvents,
+        rejected: refused,
       } satisfies ErrorBody);
     }
-    return reply.code(200).send({ success: true, accepted: batch.events.length });
+    return reply.code(200).send({ success: true, accepted: acceptedEvents });
   }
 
   app.post('/v1/batch', async (req, reply) => {
@@ -174,4 +180,14 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   }
 
   return app;
+}
+
+/** A refused item as a dead letter: the JSON as received, with why. */
+function refusedItem(items: unknown[], r: EventRejection): Rejection {
+  return { reason: r.reason, field: r.field, payload: Buffer.from(JSON.stringify(items[r.index]) ?? 'null') };
+}
+
+/** The field that makes an event large, to name in the answer: its properties or its context. */
+function largestField(e: RawEvent): string {
+  return e.properties.length >= e.context.length ? 'properties' : 'context';
 }

@@ -1,4 +1,4 @@
-import { topicsFor, type CleanEvent, type FeatureVector, type RawEvent } from '@telltale/contracts';
+import { topicsFor, type CleanEvent, type FeatureVector, type RawEvent, type Topic } from '@telltale/contracts';
 import { consumerLag, followTopic, type AvroProducer, type KafkaClient } from '@telltale/kafka';
 import { startService, type ServiceHandle } from '@telltale/runtime';
 import { eventually, testId, testLogger, testStage } from '@telltale/testing';
@@ -22,7 +22,7 @@ const raw = (messageId: string, userId: string, overrides: Partial<RawEvent> = {
 });
 
 /** Every record of `topic` that exists now (read to the end as of when reading starts). */
-async function readAll<T>(kafka: KafkaClient, topic: { name: string; codec: { decode(b: Buffer): T }; compacted: boolean }): Promise<T[]> {
+async function readAll<T>(kafka: KafkaClient, topic: Topic<T>): Promise<T[]> {
   const values: T[] = [];
   const follower = await followTopic(kafka, topic, (value) => values.push(value), { groupIdPrefix: testId('reader') });
   try {
