@@ -143,8 +143,8 @@ export interface HealthAnswer {
 }
 
 /**
- * GET /healthz, judged against the pid we expect: a process left from an earlier run answers 200 too, with its own pid.
- * NOTE: a body without a pid is accepted while services not yet on the runtime skeleton (which adds it) may answer.
+ * GET /healthz, judged against the pid we expect: a process left from an earlier run answers 200 too, with its own pid
+ * (the runtime's skeleton puts `pid` in every answer; one without it is not from a service of ours).
  */
 export async function healthOf(url: string, expectedPid: number | null | undefined, timeoutMs = 2_000): Promise<HealthAnswer> {
   let res: Response;
@@ -154,6 +154,8 @@ export async function healthOf(url: string, expectedPid: number | null | undefin
     return { healthy: undefined };
   }
   const body = (await res.json().catch(() => ({}))) as { pid?: unknown };
-  if (typeof body.pid === 'number' && body.pid !== expectedPid) return { healthy: false, foreignPid: body.pid };
+  if (body.pid !== expectedPid || expectedPid === null || expectedPid === undefined) {
+    return typeof body.pid === 'number' ? { healthy: false, foreignPid: body.pid } : { healthy: false };
+  }
   return { healthy: res.status === 200 };
 }
