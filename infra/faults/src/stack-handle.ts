@@ -39,7 +39,9 @@ export class StackHandle {
 
   private constructor(
     readonly dir: string,
-    private readonly child: ChildProcess,
+    child: ChildProcess,
+    /** Also its process group's id: it is spawned detached. */
+    readonly launcherPid: number,
     launcherLog: string,
   ) {
     this.stateFile = path.join(dir, 'stack.json');
@@ -68,14 +70,20 @@ export class StackHandle {
         stdio: ['ignore', out, out],
         detached: true,
       });
-      return new StackHandle(opts.dir, child, launcherLog);
+      // NOTE: without a pid every signal below would go to pid -1 or group 1, i.e. to everything we may signal.
+      if (child.pid === undefined) {
+        child.once('error', () => undefined);
+        throw new Error(`could not spawn the launcher (${process.execPath} --import tsx infra/local-stack/src/start.ts)`);
+      }
+      return new StackHandle(opts.dir, child, child.pid, launcherLog);
     } finally {
       closeSync(out); // the launcher holds its own copy
     }
   }
 
-  get launcherPid(): number {
-    return this.child.pid ?? -1;
+  /** To the launcher alone, or to its whole process group (what a closed terminal does). */
+  signalLauncher(signal: NodeJS.Signals, target: 'process' | 'group' = 'process'): void {
+    process.kill(target === 'group' ? -this.launcherPid : this.launcherPid, signal);
   }
 
   /** How the launcher ended; null while it runs. */

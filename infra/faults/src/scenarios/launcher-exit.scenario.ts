@@ -31,8 +31,8 @@ export async function launcherExitScenario(run: FaultsRun, how: LauncherExit): P
 
     const pids = stack.knownPids();
     const at = Date.now();
-    if (how === 'launcher-sighup') process.kill(-stack.launcherPid, 'SIGHUP');
-    else process.kill(stack.launcherPid, 'SIGKILL');
+    if (how === 'launcher-sighup') stack.signalLauncher('SIGHUP', 'group');
+    else stack.signalLauncher('SIGKILL');
     result.faults.push({ target: 'launcher', signal: how === 'launcher-sighup' ? 'SIGHUP' : 'SIGKILL', pid: stack.launcherPid, at });
 
     const leftovers = await stack.leftoversAfter(pids, ALL_GONE_MS);
