@@ -87,7 +87,7 @@ const COLUMNS: Array<[string, (r: ScenarioResult) => string]> = [
   ['faults', (r) => String(r.faults.length)],
   ['restarts', (r) => String(Object.values(r.restarts).reduce((a, b) => a + b, 0))],
   ['recover s', (r) => (r.recoverMs === null ? '-' : (r.recoverMs / 1000).toFixed(1))],
-  ['max lag', (r) => num(r.maxSinkLag)],
+  ['max sink lag', (r) => num(r.maxSinkLag)],
   ['took s', (r) => (r.durationMs / 1000).toFixed(0)],
   ['result', (r) => (r.ok ? 'ok' : `FAILED (${r.failures.length})`)],
 ];
