@@ -4,6 +4,7 @@ export { AvroProducer, type EncodedRecord, type OutgoingRecord, type ProducerOpt
 export { BatchConsumer, type BatchConsumerOptions, type ConsumedRecord, type Subscription } from './batch-consumer';
 export { DeadLetterPublisher, rejectionOf, type Rejection } from './dead-letter';
 export { followTopic, type FollowOptions, type TopicFollower } from './topic-follower';
+export { openFencedWriter, ProducerFencedError, type FencedWriter } from './fenced-writer';
 export { connectStage, type KafkaStage } from './kafka-stage';
 export {
   KafkaProduceError,
