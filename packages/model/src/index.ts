@@ -1,15 +1,37 @@
 export { validateLinearModel, type LinearModel } from './linear-model';
-export { fitStandardization, standardize, type Standardization } from './standardization';
-export { sigmoid, logOdds, scoreProbability } from './probability';
-export { rocAuc, logLoss } from './metrics';
-export { splitBySession, sessionBucket } from './session-split';
 export {
-  collectFeatureNames,
-  designMatrix,
-  extractLinearWeights,
-  trainLogisticRegression,
-  type LabelledSample,
+  CANDIDATE_INPUTS,
+  DERIVED_INPUTS,
+  FEATURE_TRANSFORM,
+  KNOWN_FEATURE_TRANSFORMS,
+  RAW_FEATURE_TRANSFORM,
+  TIME_FEATURE_MIN_SPAN_DAYS,
+  compileInputs,
+  modelInputs,
+  type FeatureSource,
+} from './model-inputs';
+export { fitMatrixStandardization, standardizeMatrix, type Standardization } from './standardization';
+export { sigmoid, compileModel, logOdds, scoreProbability, scoreInputMatrix, type CompiledModel } from './probability';
+export { rocAuc, logLoss, expectedCalibrationError, calibrationByDecile, type CalibrationBucket } from './metrics';
+export { sessionBucket } from './session-split';
+export { fitLogisticNewton, type NewtonFit, type NewtonOptions } from './logistic-newton';
+export { fitLogisticReference, type ReferenceFitOptions } from './logistic-regression';
+export { TrainingSetBuilder, trainingSetOf, inputMatrix, type TrainingSet, type TrainingRowInput } from './training-set';
+export { trainingSetCsvLines, trainingSetFromCsv } from './training-set-csv';
+export {
+  chooseInputs,
+  evaluate,
+  labelsOf,
+  scoreRows,
+  spanMs,
+  splitTrainingSet,
+  trainModel,
+  type Evaluation,
+  type InputChoice,
+  type SplitOptions,
+  type TimeFeaturePolicy,
   type TrainOptions,
-  type TrainedLinearModel,
-} from './logistic-regression';
+  type TrainOutcome,
+  type TrainingSplit,
+} from './training';
 export { LatestModels, type Versioned } from './latest-models';

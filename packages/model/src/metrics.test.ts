@@ -1,4 +1,4 @@
-import { logLoss, rocAuc } from './metrics';
+import { calibrationByDecile, expectedCalibrationError, logLoss, rocAuc } from './metrics';
 
 describe('rocAuc', () => {
   it('is 1 for a perfect ranking, 0 for a reversed one', () => {
@@ -50,5 +50,28 @@ describe('logLoss', () => {
     expect(logLoss([1], [0])).toBeCloseTo(-Math.log(1e-15), 9);
     expect(logLoss([0], [1])).toBeLessThan(35);
     expect(logLoss([], [])).toBeNaN();
+  });
+});
+
+describe('expectedCalibrationError', () => {
+  it('is 0 when each bin predicts its observed rate, and weighs each bin by its rows', () => {
+    // Bin [0.2, 0.3): p 0.25 for 4 rows, one positive → calibrated. Bin [0.9, 1]: p 0.9 for 2 rows, none positive.
+    expect(expectedCalibrationError([1, 0, 0, 0], [0.25, 0.25, 0.25, 0.25])).toBe(0);
+    expect(expectedCalibrationError([1, 0, 0, 0, 0, 0], [0.25, 0.25, 0.25, 0.25, 0.9, 0.9])).toBeCloseTo((2 / 6) * 0.9, 12);
+    // p = 1 belongs to the top bin.
+    expect(expectedCalibrationError([1], [1])).toBe(0);
+    expect(expectedCalibrationError([], [])).toBeNaN();
+  });
+});
+
+describe('calibrationByDecile', () => {
+  it('cuts rows sorted by prediction into equal groups with mean prediction and observed rate', () => {
+    const probabilities = Array.from({ length: 20 }, (_, i) => i / 20);
+    const labels = probabilities.map((_, i) => (i >= 10 ? 1 : 0));
+    const deciles = calibrationByDecile(labels, probabilities);
+    expect(deciles).toHaveLength(10);
+    expect(deciles[0]).toEqual({ upTo: 0.05, rows: 2, meanPredicted: 0.025, observedRate: 0 });
+    expect(deciles[9]).toEqual({ upTo: 0.95, rows: 2, meanPredicted: 0.925, observedRate: 1 });
+    expect(calibrationByDecile([1, 0, 1], [0.2, 0.1, 0.3])).toHaveLength(3); // fewer rows than buckets: no empty ones
   });
 });

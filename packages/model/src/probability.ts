@@ -1,5 +1,5 @@
 import type { LinearModel } from './linear-model';
-import { standardize } from './standardization';
+import { compileInputs, type FeatureSource } from './model-inputs';
 
 /** Logistic function, written so that neither branch overflows for large |x|. */
 export function sigmoid(x: number): number {
@@ -8,18 +8,52 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-/** Intercept + weights · z: the log-odds of a positive label. */
-export function logOdds(model: LinearModel, features: Readonly<Record<string, number>>): number {
-  const z = standardize(model.featureNames, model, features);
+/** Intercept + weights · z for inputs already derived (NaN or non-finite = missing, i.e. the mean: z = 0). */
+function linearPredictor(model: LinearModel, inputs: ArrayLike<number>, offset = 0): number {
   let sum = model.intercept;
-  for (let i = 0; i < z.length; i++) sum += model.weights[i]! * z[i]!;
+  for (let j = 0; j < model.weights.length; j++) {
+    const x = inputs[offset + j]!;
+    if (Number.isFinite(x)) sum += (model.weights[j]! * (x - model.means[j]!)) / model.stds[j]!;
+  }
   return sum;
 }
 
+export interface CompiledModel {
+  /** The log-odds of a positive label for one feature vector. */
+  logOdds(source: FeatureSource): number;
+  /** P(label = 1) for one feature vector. */
+  probability(source: FeatureSource): number;
+}
+
 /**
- * P(label = 1) for one feature map, aligned by the model's featureNames: a feature the model knows but the map
- * lacks counts as its training mean (z = 0); features the model does not know are ignored.
+ * Prepares a model for scoring many vectors: the input derivation is resolved once. Throws when the model's
+ * transform is unknown to this build. Inputs a vector lacks count as their training mean (z = 0); features the model
+ * does not use are ignored.
  */
-export function scoreProbability(model: LinearModel, features: Readonly<Record<string, number>>): number {
-  return sigmoid(logOdds(model, features));
+export function compileModel(model: LinearModel): CompiledModel {
+  const derive = compileInputs(model.featureNames, model.featureTransform);
+  const inputs = new Float64Array(model.featureNames.length);
+  const logOdds = (source: FeatureSource) => {
+    derive(source, inputs);
+    return linearPredictor(model, inputs);
+  };
+  return { logOdds, probability: (source) => sigmoid(logOdds(source)) };
+}
+
+/** Log-odds of one vector (compiles the model each call: use compileModel for many). */
+export function logOdds(model: LinearModel, source: FeatureSource): number {
+  return compileModel(model).logOdds(source);
+}
+
+/** P(label = 1) of one vector (compiles the model each call: use compileModel for many). */
+export function scoreProbability(model: LinearModel, source: FeatureSource): number {
+  return compileModel(model).probability(source);
+}
+
+/** Probabilities for the rows of a row-major matrix of derived (not standardised) inputs in model.featureNames order. */
+export function scoreInputMatrix(model: LinearModel, inputs: Float64Array, rows: number): Float64Array {
+  const cols = model.featureNames.length;
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) out[i] = sigmoid(linearPredictor(model, inputs, i * cols));
+  return out;
 }

@@ -1,7 +1,7 @@
-import type { Model } from '@telltale/contracts';
 import { BatchConsumer, connectStage, followTopic } from '@telltale/kafka';
 import { LatestModels } from '@telltale/model';
 import type { HealthCheck, Logger, Registry, ServiceDefinition } from '@telltale/runtime';
+import type { LiveModel } from './feature-scoring';
 import { loadScorerConfig, type ScorerConfig } from './scorer.config';
 import { createScorerMetrics } from './scorer.metrics';
 import { ScorerService } from './scorer.service';
@@ -33,6 +33,8 @@ export async function startScorerApp(
   registry: Registry,
   /** A consumer or the models follower gave up for good: the process must stop, not idle. */
   onFatal?: (err: Error) => void,
+  /** For tests: the clock that stamps predictedAt. */
+  now?: () => number,
 ): Promise<ScorerApp> {
   const { topics, client: kafka, producer, deadLetters } = await connectStage({
     stage: 'scorer',
@@ -45,9 +47,10 @@ export async function startScorerApp(
     config,
     topics,
     producer,
-    models: new LatestModels<Model>(),
+    models: new LatestModels<LiveModel>(),
     metrics: createScorerMetrics(registry),
     logger,
+    now,
   });
 
   const follower = await followTopic(kafka, topics.models, (model) => service.onModel(model), {

@@ -1,8 +1,8 @@
 import type { FeatureVector, Model, Topics } from '@telltale/contracts';
 import type { AvroProducer, ConsumedRecord, Subscription } from '@telltale/kafka';
-import { validateLinearModel, type LatestModels } from '@telltale/model';
+import type { LatestModels } from '@telltale/model';
 import type { Logger } from '@telltale/runtime';
-import { predictionsFor } from './feature-scoring';
+import { loadModel, predictionsFor, type LiveModel } from './feature-scoring';
 import type { ScorerConfig } from './scorer.config';
 import type { ScorerMetrics } from './scorer.metrics';
 
@@ -10,7 +10,8 @@ export interface ScorerDeps {
   config: ScorerConfig;
   topics: Topics;
   producer: AvroProducer;
-  models: LatestModels<Model>;
+  /** The live model per name, compiled. */
+  models: LatestModels<LiveModel>;
   metrics: ScorerMetrics;
   logger: Logger;
   now?: () => number;
@@ -29,27 +30,34 @@ export class ScorerService {
     deps.metrics.unscored.inc({ reason: 'no_model' }, 0);
   }
 
-  /** For the models follower: takes a model into use when it is consistent and newer than the current one. */
+  /**
+   * For the models follower: takes a model into use when it is usable and newer than the current one. The model is
+   * validated and compiled first, then swapped in with one assignment: a batch in flight keeps the model it started
+   * with, the next batch gets the new one, and there is no moment without a model.
+   */
   onModel(model: Model): void {
     const { metrics, logger } = this.deps;
-    const problems = validateLinearModel(model);
-    if (problems.length > 0) {
+    const loaded = loadModel(model);
+    if ('problems' in loaded) {
       // Scoring on with the previous model beats scoring garbage or crashing.
       metrics.invalidModels.inc({ model: model.name });
-      logger.error({ model: model.name, version: model.version, problems }, 'ignored invalid model');
+      logger.error({ model: model.name, version: model.version, problems: loaded.problems }, 'ignored unusable model');
       return;
     }
-    if (!this.deps.models.offer(model)) {
+    if (!this.deps.models.offer(loaded.live)) {
       logger.debug({ model: model.name, version: model.version }, 'ignored model: not newer than the current one');
       return;
     }
     metrics.modelUpdates.inc({ model: model.name });
     if (model.name === this.deps.config.MODEL_NAME) metrics.modelVersion.set({ model: model.name }, model.version);
-    logger.info({ model: model.name, version: model.version, auc: model.metrics.auc, features: model.featureNames.length }, 'model in use');
+    logger.info(
+      { model: model.name, version: model.version, runId: model.runId, holdoutAuc: model.metrics.holdout?.auc, inputs: model.featureNames.length },
+      'model in use',
+    );
   }
 
   currentModel(): Model | undefined {
-    return this.deps.models.get(this.deps.config.MODEL_NAME);
+    return this.deps.models.get(this.deps.config.MODEL_NAME)?.model;
   }
 
   subscription(): Subscription<FeatureVector> {
@@ -59,8 +67,9 @@ export class ScorerService {
   /** Resolves once every prediction of the batch is acknowledged; the BatchConsumer commits after that. */
   private async handle(records: Array<ConsumedRecord<FeatureVector>>): Promise<void> {
     const { metrics, logger, config } = this.deps;
-    const model = this.currentModel();
-    if (!model) {
+    // Read once: this batch is scored by this model whatever arrives on the models topic meanwhile.
+    const live = this.deps.models.get(config.MODEL_NAME);
+    if (!live) {
       // NOTE: no fake scores. These vectors are committed unscored: scoring them later with a model trained after
       // them would be a different thing from a live score.
       metrics.unscored.inc({ reason: 'no_model' }, records.length);
@@ -73,16 +82,16 @@ export class ScorerService {
     this.noModelLogged = false;
 
     const predictedAt = this.now();
-    const predictions = predictionsFor(records.map((r) => r.value), model, predictedAt);
+    const predictions = predictionsFor(records.map((r) => r.value), live, predictedAt);
     await this.deps.producer.send(
       this.deps.topics.predictions,
       predictions.map((p) => ({ key: p.userKey, value: p })),
     );
-    metrics.predictions.inc({ model: model.name }, predictions.length);
-    for (const p of predictions) metrics.latency.observe({ model: model.name }, Math.max(0, p.predictedAt - p.eventTime) / 1000);
+    metrics.predictions.inc({ model: live.name }, predictions.length);
+    for (const p of predictions) metrics.latency.observe({ model: live.name }, Math.max(0, p.predictedAt - p.eventTime) / 1000);
     const last = records[records.length - 1];
     logger.debug(
-      { model: model.name, version: model.version, count: predictions.length, topic: last?.topic, partition: last?.partition, lastOffset: last?.offset },
+      { model: live.name, version: live.version, count: predictions.length, topic: last?.topic, partition: last?.partition, lastOffset: last?.offset },
       'published predictions',
     );
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FitOptions, FitOutcome } from './model-fitting';
-import type { TrainingRow } from './training-data';
+import type { TrainingSet } from '@telltale/model';
 
 /** Thrown when a fit was cancelled (shutdown): not a failure of the data or the model. */
 export class FitCancelledError extends Error {
@@ -16,12 +16,13 @@ export class FitCancelledError extends Error {
  * Aborting `signal` terminates the thread at once (a fit is synchronous and cannot be asked to stop), so a shutdown
  * never waits for a long fit.
  */
-export function fitModelOnThread(rows: readonly TrainingRow[], opts: FitOptions, signal?: AbortSignal): Promise<FitOutcome> {
+export function fitModelOnThread(set: TrainingSet, opts: FitOptions, signal?: AbortSignal): Promise<FitOutcome> {
   const { now, ...plain } = opts;
   if (signal?.aborted) return Promise.reject(new FitCancelledError());
   return new Promise<FitOutcome>((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'model-fitting.worker.js'), {
-      workerData: { rows, opts: { ...plain, nowMs: now() } },
+      // NOTE: the set's typed arrays are copied, not transferred: the caller scores the live model on them afterwards.
+      workerData: { set, opts: { ...plain, nowMs: now() } },
       // NOTE: no inherited loader flags: the worker registers tsx itself, the same under tsx and under jest.
       execArgv: [],
     });

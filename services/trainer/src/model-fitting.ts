@@ -1,70 +1,86 @@
 import type { Model } from '@telltale/contracts';
-import { collectFeatureNames, logLoss, rocAuc, scoreProbability, splitBySession, trainLogisticRegression } from '@telltale/model';
-import type { TrainingRow } from './training-data';
+import { trainModel, type Evaluation, type InputChoice, type TimeFeaturePolicy, type TrainingSet, type TrainingSplit } from '@telltale/model';
 
-export const ALGORITHM = 'logistic_regression_gd/ml-logistic-regression@2.0.0';
+export const ALGORITHM = 'logistic_regression_newton_l2/@telltale/model';
 
 export type SkipReason = 'too_few_rows' | 'one_class' | 'one_class_in_split';
 
+/** A trained model before it is promoted: no version yet (one is claimed only when it is published). */
+export interface Candidate {
+  model: Omit<Model, 'version'>;
+  split: TrainingSplit;
+  test: Evaluation;
+  holdout: Evaluation;
+  dropped: InputChoice['dropped'];
+  fit: { iterations: number; converged: boolean; ms: number };
+  /** Event-time range of the rows read. */
+  dataFromMs: number;
+  dataToMs: number;
+}
+
 export type FitOutcome =
   | { kind: 'skipped'; reason: SkipReason; message: string; rows: number; positives: number }
-  | { kind: 'trained'; model: Model };
+  | { kind: 'trained'; candidate: Candidate };
 
 export interface FitOptions {
   name: string;
-  version: number;
+  runId: string;
   minRows: number;
   testFraction: number;
+  holdoutFraction: number;
   seed: string;
-  learningRate: number;
-  steps: number;
+  l2: number;
+  timeFeatures: TimeFeaturePolicy;
   /** Injected clock for trainedAt. */
   now: () => number;
 }
 
 /**
- * Decides whether the rows are worth a model, trains on the training split and measures on the held-out one.
- * Pure (no I/O), so the refusal rules are unit-tested without a broker or a database.
+ * Decides whether the rows are worth a model, trains on the older sessions and measures on the held-out ones
+ * (packages/model trainModel). Pure (no I/O), so the refusal rules are unit-tested without a broker or a database.
  */
-export function fitModel(rows: readonly TrainingRow[], opts: FitOptions): FitOutcome {
-  const positives = rows.filter((r) => r.label === 1).length;
-  const skip = (reason: SkipReason, message: string): FitOutcome => ({ kind: 'skipped', reason, message, rows: rows.length, positives });
-  if (rows.length < opts.minRows) {
-    return skip('too_few_rows', `${rows.length} labelled rows, fewer than the minimum of ${opts.minRows}`);
+export function fitModel(set: TrainingSet, opts: FitOptions): FitOutcome {
+  let positives = 0;
+  for (let i = 0; i < set.rows; i++) positives += set.labels[i]!;
+  if (set.rows < opts.minRows) {
+    return { kind: 'skipped', reason: 'too_few_rows', message: `${set.rows} labelled rows, fewer than the minimum of ${opts.minRows}`, rows: set.rows, positives };
   }
-  if (positives === 0 || positives === rows.length) {
-    return skip('one_class', `all ${rows.length} labelled rows have label ${positives === 0 ? 0 : 1}`);
-  }
+  const outcome = trainModel(set, opts);
+  if (outcome.kind === 'skipped') return { ...outcome, rows: set.rows, positives };
 
-  const { train, test } = splitBySession(rows, (r) => r.sessionId, { testFraction: opts.testFraction, seed: opts.seed });
-  const classes = (part: readonly TrainingRow[]) => new Set(part.map((r) => r.label)).size;
-  // With both classes overall, a side can still hold only one (few sessions): no model, or no honest AUC.
-  if (classes(train) < 2 || classes(test) < 2) {
-    return skip(
-      'one_class_in_split',
-      `the session split left one class on a side (train ${train.length} rows, test ${test.length} rows); need more sessions`,
-    );
+  let dataFromMs = Number.POSITIVE_INFINITY;
+  let dataToMs = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < set.rows; i++) {
+    dataFromMs = Math.min(dataFromMs, set.eventTimeMs[i]!);
+    dataToMs = Math.max(dataToMs, set.eventTimeMs[i]!);
   }
-
-  const featureNames = collectFeatureNames(train);
-  const { model: linear } = trainLogisticRegression(train, featureNames, { learningRate: opts.learningRate, steps: opts.steps });
-  const testLabels = test.map((r) => r.label);
-  const testProbabilities = test.map((r) => scoreProbability(linear, r.features));
+  const { test, holdout } = outcome;
   return {
     kind: 'trained',
-    model: {
-      name: opts.name,
-      version: opts.version,
-      trainedAt: opts.now(),
-      algorithm: ALGORITHM,
-      ...linear,
-      metrics: {
-        auc: rocAuc(testLabels, testProbabilities),
-        logLoss: logLoss(testLabels, testProbabilities),
-        trainRows: train.length,
-        testRows: test.length,
-        positiveRate: train.filter((r) => r.label === 1).length / train.length,
+    candidate: {
+      model: {
+        name: opts.name,
+        trainedAt: opts.now(),
+        algorithm: ALGORITHM,
+        runId: opts.runId,
+        ...outcome.model,
+        metrics: {
+          auc: test.auc,
+          logLoss: test.logLoss,
+          ece: test.ece,
+          trainRows: outcome.trainRows,
+          testRows: test.rows,
+          positiveRate: outcome.trainPositiveRate,
+          holdout: { fromTime: outcome.split.holdoutFromMs, rows: holdout.rows, auc: holdout.auc, logLoss: holdout.logLoss, ece: holdout.ece },
+        },
       },
+      split: outcome.split,
+      test,
+      holdout,
+      dropped: outcome.dropped,
+      fit: outcome.fit,
+      dataFromMs,
+      dataToMs,
     },
   };
 }

@@ -1,16 +1,13 @@
 import { createClickHouseClient, settingsFromEnv } from '@telltale/clickhouse';
-import type { Model } from '@telltale/contracts';
-import { connectStage, followTopic, type TopicFollower } from '@telltale/kafka';
-import { LatestModels, validateLinearModel } from '@telltale/model';
+import { connectStage } from '@telltale/kafka';
 import type { Logger, Registry, ServiceDefinition } from '@telltale/runtime';
 import { loadTrainerConfig, type TrainerConfig } from './trainer.config';
 import { createTrainerMetrics } from './trainer.metrics';
-import { TrainerService } from './trainer.service';
+import { TrainerService, type TrainerDeps } from './trainer.service';
 
 export interface TrainerApp {
   service: TrainerService;
-  follower: TopicFollower;
-  /** Stops the service (finishing a run in progress), then the follower, producer and ClickHouse client. */
+  /** Stops the service (cancelling a fit in progress, finishing a publish in progress), then the producer and ClickHouse client. */
   close(): Promise<void>;
 }
 
@@ -19,11 +16,11 @@ export const trainerService: ServiceDefinition<TrainerConfig> = {
   name: 'trainer',
   loadConfig: loadTrainerConfig,
   adminPort: (config) => config.ADMIN_PORT,
-  start: async (config, { logger, registry, fail }) => {
-    const app = await startTrainerApp(config, logger, registry, (err) => fail('models follower gave up', err));
+  start: async (config, { logger, registry }) => {
+    const app = await startTrainerApp(config, logger, registry);
     app.service.start();
     return {
-      checks: { trainer: () => app.service.health(), models: () => app.follower.health() },
+      checks: { trainer: () => app.service.health() },
       close: () => app.close(),
       describe: { model: config.MODEL_NAME, intervalS: config.TRAINER_INTERVAL_S },
     };
@@ -31,17 +28,16 @@ export const trainerService: ServiceDefinition<TrainerConfig> = {
 };
 
 /**
- * Connects everything a trainer needs and waits until it knows the latest published version (the models topic
- * read to its end), so the first model it publishes gets the right version. Used by main.ts and the tests.
+ * Connects everything a trainer needs. It keeps no copy of the models topic: each publish reads it to its end under
+ * a fenced writer (model-publisher.ts), which is what makes versions unique. Used by main.ts and the tests.
  */
 export async function startTrainerApp(
   config: TrainerConfig,
   logger: Logger,
   registry: Registry,
-  /** The models follower gave up for good: versions would no longer be known, so the process must stop. */
-  onFatal?: (err: Error) => void,
+  opts: { beforeCommit?: TrainerDeps['beforeCommit'] } = {},
 ): Promise<TrainerApp> {
-  // Models are published one at a time and must be acknowledged at once: no linger.
+  // Connecting the stage creates missing topics; models go through the fenced writer, not this producer.
   const { topics, client: kafka, producer } = await connectStage({
     stage: 'trainer',
     brokers: config.KAFKA_BROKERS,
@@ -49,38 +45,22 @@ export async function startTrainerApp(
     logger,
     producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES, lingerMs: 0 },
   });
-
-  const models = new LatestModels<Model>();
-  const follower: TopicFollower = await followTopic(
-    kafka,
-    topics.models,
-    (model) => {
-      const problems = validateLinearModel(model);
-      // A broken record still holds its version number: counting it keeps versions unique.
-      if (problems.length > 0) logger.warn({ model: model.name, version: model.version, problems }, 'invalid model on topic');
-      models.offer(model);
-    },
-    { groupIdPrefix: `${config.TOPIC_PREFIX}trainer-models`, onFatal, registry },
-  );
-  try {
-    await follower.caughtUp;
-  } catch (err) {
-    await follower.stop();
-    await producer.disconnect();
-    throw err;
-  }
   const clickhouse = createClickHouseClient(settingsFromEnv(config), { logger });
-  logger.info({ model: config.MODEL_NAME, latestVersion: models.versionOf(config.MODEL_NAME) }, 'read models topic to its end');
-
-  const service = new TrainerService({ config, clickhouse, producer, topics, models, metrics: createTrainerMetrics(registry), logger });
+  const service = new TrainerService({
+    config,
+    clickhouse,
+    kafka,
+    topics,
+    metrics: createTrainerMetrics(registry),
+    logger,
+    beforeCommit: opts.beforeCommit,
+  });
   return {
     service,
-    follower,
     close: async () => {
       // Order: no new runs, end the current one (a fit in progress is cancelled; a publish in progress finishes) →
-      // stop reading → flush → disconnect.
+      // disconnect.
       await service.stop();
-      await follower.stop();
       await producer.disconnect();
       await clickhouse.close();
     },

@@ -16,20 +16,33 @@ const trainerEnv = {
    * "no purchase" now would teach the model wrong negatives. @default 30
    */
   TRAINER_LABEL_DELAY_S: env.int(30, 0),
-  /** Share of sessions held out for AUC and log loss (split by session, never by row). @default 0.25 */
+  /**
+   * Share of the older sessions held out, by a hash of the session id, for the test metrics (AUC, log loss, ECE).
+   * @default 0.25
+   */
   TRAINER_TEST_FRACTION: z.coerce.number().gt(0).lt(1).default(0.25),
-  /** Newest labelled rows read per run; bounds memory and training time. @default 200000 */
-  TRAINER_MAX_ROWS: env.int(200_000, 2),
   /**
-   * Gradient-descent step size on the mean log-loss gradient of standardised features. Above ~0.6 it can
-   * oscillate when features are strongly correlated (session_events vs session_page_views). @default 0.5
+   * Share of all sessions, the newest by start time, held out as the time-based holdout: the model trains on older
+   * sessions only, is measured on these, and is compared with the live model on them. @default 0.2
    */
-  TRAINER_LEARNING_RATE: z.coerce.number().gt(0).lte(10).default(0.5),
+  TRAINER_HOLDOUT_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
+  /** Newest labelled rows read per run; bounds memory (about 150 bytes per row) and fit time. @default 1000000 */
+  TRAINER_MAX_ROWS: env.int(1_000_000, 2),
+  /** L2 penalty of the fit on the summed log loss (scikit-learn's 1/C); 0 = none. @default 1 */
+  TRAINER_L2: z.coerce.number().gte(0).default(1),
   /**
-   * Full-batch gradient steps. NOTE: ml-logistic-regression costs ~2 ms per step per 1 000 rows here and blocks
-   * the event loop meanwhile; raise with care. @default 200
+   * Hour-of-day and weekend inputs: 'gated' offers them once the training data spans enough days (hours 7, weekend 28:
+   * with less they encode "how long ago"), 'always', or 'never'. @default gated
    */
-  TRAINER_STEPS: env.int(200, 1),
+  TRAINER_TIME_FEATURES: z.enum(['gated', 'always', 'never']).default('gated'),
+  /**
+   * Which holdout metric decides whether a new model replaces the live one: 'log_loss' (promoted when not above the
+   * live model's plus the tolerance), 'auc' (when not below the live model's minus the tolerance), or 'none' (every
+   * model is promoted). Both models are measured on the same holdout rows. @default log_loss
+   */
+  TRAINER_PROMOTION_METRIC: z.enum(['log_loss', 'auc', 'none']).default('log_loss'),
+  /** How much worse than the live model a new one may be on that metric and still replace it. @default 0 */
+  TRAINER_PROMOTION_TOLERANCE: z.coerce.number().gte(0).default(0),
   /** Seed of the session hash that picks the test split; same seed, same split. @default telltale */
   TRAINER_SPLIT_SEED: env.string('telltale'),
   /** /healthz and /metrics. @default 9103 */

@@ -1,36 +1,48 @@
+import { randomUUID } from 'node:crypto';
 import { isRetriableClickHouseError, type ClickHouseClient } from '@telltale/clickhouse';
 import type { Model, Topics } from '@telltale/contracts';
-import type { AvroProducer } from '@telltale/kafka';
-import type { LatestModels } from '@telltale/model';
+import type { KafkaClient } from '@telltale/kafka';
 import { withRetry, type Logger } from '@telltale/runtime';
-import type { SkipReason } from './model-fitting';
+import type { Candidate, SkipReason } from './model-fitting';
 import { FitCancelledError, fitModelOnThread } from './model-fitting.thread';
+import { promoteAndPublish } from './model-publisher';
+import { recordTrainedModel } from './model-registry';
+import type { PromotionDecision } from './promotion';
 import type { TrainerConfig } from './trainer.config';
 import type { TrainerMetrics } from './trainer.metrics';
-import { loadTrainingRows } from './training-data';
+import { loadTrainingSet } from './training-data';
 
 export type RunResult =
-  | { published: true; model: Model; rows: number; durationMs: number }
-  | { published: false; reason: SkipReason; message: string; rows: number; positives: number; durationMs: number };
+  | { outcome: 'published'; model: Model; candidate: Candidate; decision: PromotionDecision; rows: number; durationMs: number }
+  | { outcome: 'not_promoted'; candidate: Candidate; decision: PromotionDecision; rows: number; durationMs: number }
+  | { outcome: 'skipped'; reason: SkipReason; message: string; rows: number; positives: number; durationMs: number };
 
 export interface TrainerDeps {
   config: TrainerConfig;
   clickhouse: ClickHouseClient;
-  producer: AvroProducer;
+  kafka: KafkaClient;
   topics: Topics;
-  /** Fed by a follower of the models topic; the next version is one above the latest seen here. */
-  models: LatestModels<Model>;
   metrics: TrainerMetrics;
   logger: Logger;
   now?: () => number;
+  /** For tests: runs between choosing a version and committing it (see model-publisher.ts). */
+  beforeCommit?: (model: Model) => Promise<void>;
 }
 
 /** Consecutive failed runs after which /healthz reports the trainer unhealthy. */
 const UNHEALTHY_AFTER_FAILURES = 3;
 
+const retryClickHouse = {
+  retries: 3,
+  initialDelayMs: 500,
+  maxDelayMs: 5000,
+  shouldRetry: isRetriableClickHouseError,
+};
+
 /**
- * One training run = read labelled rows → fit → publish. In service mode the runs repeat TRAINER_INTERVAL_S after
- * the previous one ended, so a slow run never overlaps the next.
+ * One training run = read labelled rows → fit (worker thread) → decide promotion against the live model and publish
+ * (fenced, model-publisher.ts) → record the model in ClickHouse. In service mode the runs repeat TRAINER_INTERVAL_S
+ * after the previous one ended, so a slow run never overlaps the next.
  */
 export class TrainerService {
   private readonly now: () => number;
@@ -41,70 +53,109 @@ export class TrainerService {
   private readonly stopping = new AbortController();
   private consecutiveFailures = 0;
   private lastError: string | undefined;
+  private lastPublished: number | undefined;
 
   constructor(private readonly deps: TrainerDeps) {
     this.now = deps.now ?? Date.now;
     // Export the counters at 0 from the start, so rate() and alerts work before the first event.
     const model = deps.config.MODEL_NAME;
-    for (const counter of [deps.metrics.runs, deps.metrics.published, deps.metrics.failures]) counter.inc({ model }, 0);
+    for (const counter of [deps.metrics.runs, deps.metrics.published, deps.metrics.notPromoted, deps.metrics.failures]) counter.inc({ model }, 0);
   }
 
   async runOnce(): Promise<RunResult> {
     const { config, metrics, logger } = this.deps;
     const model = config.MODEL_NAME;
     const started = this.now();
+    const durationMs = () => this.now() - started;
     const endTimer = metrics.runDuration.startTimer({ model });
     metrics.runs.inc({ model });
     try {
       // NOTE: the cutoff is taken from our clock, the snapshots' event_time from the client's (skew-corrected by
       // the enricher): the label delay absorbs small differences.
       const cutoffMs = started - config.TRAINER_LABEL_DELAY_S * 1000;
-      const rows = await withRetry(() => loadTrainingRows(this.deps.clickhouse, { cutoffMs, maxRows: config.TRAINER_MAX_ROWS }), {
-        retries: 3,
-        initialDelayMs: 500,
-        maxDelayMs: 5000,
-        shouldRetry: isRetriableClickHouseError,
+      const set = await withRetry(() => loadTrainingSet(this.deps.clickhouse, { cutoffMs, maxRows: config.TRAINER_MAX_ROWS }), {
+        ...retryClickHouse,
         signal: this.stopping.signal,
         onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'training query failed; retrying'),
       });
-      metrics.trainingRows.set({ model }, rows.length);
+      metrics.trainingRows.set({ model }, set.rows);
 
-      const version = this.deps.models.versionOf(model) + 1;
-      const outcome = await fitModelOnThread(rows, {
-        name: model,
-        version,
-        minRows: config.TRAINER_MIN_ROWS,
-        testFraction: config.TRAINER_TEST_FRACTION,
-        seed: config.TRAINER_SPLIT_SEED,
-        learningRate: config.TRAINER_LEARNING_RATE,
-        steps: config.TRAINER_STEPS,
-        now: this.now,
-      }, this.stopping.signal);
-      const durationMs = () => this.now() - started;
+      const outcome = await fitModelOnThread(
+        set,
+        {
+          name: model,
+          runId: randomUUID(),
+          minRows: config.TRAINER_MIN_ROWS,
+          testFraction: config.TRAINER_TEST_FRACTION,
+          holdoutFraction: config.TRAINER_HOLDOUT_FRACTION,
+          seed: config.TRAINER_SPLIT_SEED,
+          l2: config.TRAINER_L2,
+          timeFeatures: config.TRAINER_TIME_FEATURES,
+          now: this.now,
+        },
+        this.stopping.signal,
+      );
 
       if (outcome.kind === 'skipped') {
         metrics.skips.inc({ model, reason: outcome.reason });
-        logger.warn({ model, reason: outcome.reason, rows: outcome.rows, positives: outcome.positives }, `not publishing: ${outcome.message}`);
+        logger.warn({ model, reason: outcome.reason, rows: outcome.rows, positives: outcome.positives }, `no model trained: ${outcome.message}`);
         this.succeeded();
-        return { published: false, reason: outcome.reason, message: outcome.message, rows: outcome.rows, positives: outcome.positives, durationMs: durationMs() };
+        return { outcome: 'skipped', reason: outcome.reason, message: outcome.message, rows: outcome.rows, positives: outcome.positives, durationMs: durationMs() };
       }
 
-      // Resolves once the broker acknowledged (acks=all): only then is the version taken.
-      await this.deps.producer.send(this.deps.topics.models, [{ key: model, value: outcome.model }]);
-      // The follower will deliver it too; recording it now means the next run cannot reuse this version even if
-      // the follower is behind.
-      this.deps.models.offer(outcome.model);
-      const { metrics: m } = outcome.model;
-      metrics.published.inc({ model });
-      metrics.modelVersion.set({ model }, version);
-      metrics.auc.set({ model }, m.auc);
-      metrics.logLoss.set({ model }, m.logLoss);
-      logger.info(
-        { model, version, auc: m.auc, logLoss: m.logLoss, trainRows: m.trainRows, testRows: m.testRows, positiveRate: m.positiveRate, features: outcome.model.featureNames.length, durationMs: durationMs() },
-        'published model',
+      const { candidate } = outcome;
+      const { holdout } = candidate;
+      metrics.fitDuration.observe({ model }, candidate.fit.ms / 1000);
+      const result = await promoteAndPublish(
+        {
+          kafka: this.deps.kafka,
+          topic: this.deps.topics.models,
+          transactionalId: `${config.TOPIC_PREFIX}telltale-trainer.${model}`,
+          groupIdPrefix: `${config.TOPIC_PREFIX}trainer-models`,
+          logger,
+          beforeCommit: this.deps.beforeCommit,
+        },
+        candidate,
+        set,
+        { metric: config.TRAINER_PROMOTION_METRIC, tolerance: config.TRAINER_PROMOTION_TOLERANCE },
       );
+      const version = result.published ? result.model.version : null;
+      await withRetry(() => recordTrainedModel(this.deps.clickhouse, { candidate, decision: result.decision, version, rows: set.rows }), {
+        ...retryClickHouse,
+        signal: this.stopping.signal,
+        onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'recording the model failed; retrying'),
+      });
+
+      const m = candidate.model.metrics;
+      const summary = {
+        model,
+        runId: candidate.model.runId,
+        version,
+        decision: result.decision.reason,
+        testAuc: m.auc,
+        testLogLoss: m.logLoss,
+        holdoutAuc: holdout.auc,
+        holdoutLogLoss: holdout.logLoss,
+        holdoutEce: holdout.ece,
+        trainRows: m.trainRows,
+        inputs: candidate.model.featureNames.length,
+        fitMs: candidate.fit.ms,
+        durationMs: durationMs(),
+      };
       this.succeeded();
-      return { published: true, model: outcome.model, rows: rows.length, durationMs: durationMs() };
+      if (!result.published) {
+        metrics.notPromoted.inc({ model });
+        logger.info(summary, 'trained model not promoted');
+        return { outcome: 'not_promoted', candidate, decision: result.decision, rows: set.rows, durationMs: durationMs() };
+      }
+      this.lastPublished = result.model.version;
+      metrics.published.inc({ model });
+      metrics.modelVersion.set({ model }, result.model.version);
+      metrics.auc.set({ model }, holdout.auc);
+      metrics.logLoss.set({ model }, holdout.logLoss);
+      metrics.ece.set({ model }, holdout.ece);
+      logger.info(summary, 'published model');
+      return { outcome: 'published', model: result.model, candidate, decision: result.decision, rows: set.rows, durationMs: durationMs() };
     } catch (err) {
       if (err instanceof FitCancelledError) throw err; // shutdown, not a failed run
       metrics.failures.inc({ model });
@@ -153,6 +204,6 @@ export class TrainerService {
     if (this.consecutiveFailures >= UNHEALTHY_AFTER_FAILURES) {
       return { ok: false, detail: `${this.consecutiveFailures} runs failed in a row; last: ${this.lastError}` };
     }
-    return { ok: true, detail: `latest version ${this.deps.models.versionOf(this.deps.config.MODEL_NAME)}` };
+    return { ok: true, detail: this.lastPublished ? `published version ${this.lastPublished}` : 'no model published by this process yet' };
   }
 }

@@ -70,29 +70,47 @@ export interface FeatureVector {
   features: Record<string, number>;
 }
 
+export interface HoldoutMetrics {
+  /** Start of the earliest holdout session; the model trained only on sessions that started before. */
+  fromTime: number;
+  rows: number;
+  auc: number;
+  logLoss: number;
+  ece: number;
+}
+
 export interface ModelMetrics {
-  /** ROC AUC on the held-out split. */
+  /** ROC AUC on the test split: older sessions held out by a hash of the session id. */
   auc: number;
   logLoss: number;
   trainRows: number;
   testRows: number;
   /** Share of positive labels in the training rows. */
   positiveRate: number;
+  /** Expected calibration error (10 equal-width bins) on the test split. */
+  ece: null | number;
+  /** Time-based holdout: the newest sessions. Promotion compares models on it. */
+  holdout: null | HoldoutMetrics;
 }
 
-/** A trained logistic-regression model. Value of compacted topic models, keyed by model name: the latest record per name is the live model. */
+/** A trained logistic-regression model. Value of compacted topic models, keyed by model name: the latest record per name is the live model. Only promoted models are published; every trained model is a row of ClickHouse table models. */
 export interface Model {
   /** Model name, e.g. 'purchase_propensity'. */
   name: string;
-  /** Increases by one per published model of this name. */
+  /** One above the latest published version of this name. Published in a Kafka transaction under a transactional id per name, so a concurrent trainer is fenced off and one version never names two models. */
   version: number;
   trainedAt: number;
   algorithm: string;
+  /** The training run: run_id of the model's row in ClickHouse table models ('' before v2 of this schema). */
+  runId: string;
+  /** How the inputs in featureNames are derived from a FeatureVector (packages/model/src/model-inputs.ts); 'raw': session features as they are. A scorer that does not know it keeps its current model. */
+  featureTransform: string;
+  /** The model's inputs, in order (README 'Model inputs'). */
   featureNames: Array<string>;
-  /** Per-feature mean used to standardise inputs: z = (x - mean) / std. */
+  /** Per-input mean used to standardise: z = (x - mean) / std; a missing input counts as its mean (z = 0). */
   means: Array<number>;
   stds: Array<number>;
-  /** One coefficient per standardised feature. */
+  /** One coefficient per standardised input. */
   weights: Array<number>;
   intercept: number;
   metrics: ModelMetrics;
