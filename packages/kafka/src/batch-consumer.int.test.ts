@@ -81,7 +81,7 @@ describe('BatchConsumer against a real broker', () => {
     await eventually(() => (chunks.flat().length >= events.length ? true : undefined), 'every record handled');
     expect(chunks.flat()).toEqual(events.map((e) => e.messageId));
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(100);
-  });
+  }, 60_000);
 
   it('shows lag while the handler is stuck, and zero once it is done', async () => {
     const topic = { ...topics.rawEvents, name: topics.cleanEvents.name };
@@ -106,7 +106,7 @@ describe('BatchConsumer against a real broker', () => {
       const lines = text.split('\n').filter((l) => l.startsWith('telltale_kafka_consumer_lag{') && l.includes(`topic="${topic.name}"`));
       return lines.length === 3 && lines.every((l) => l.endsWith(' 0')) ? true : undefined;
     }, 'lag of 0 once the handler is done');
-  });
+  }, 90_000);
 
   it('calls onFatal, reports unhealthy and counts the crash when kafkajs gives up on a non-retriable error', async () => {
     const topic = { ...topics.rawEvents, name: topics.features.name };
@@ -126,5 +126,5 @@ describe('BatchConsumer against a real broker', () => {
     expect(err.message).toMatch(/cannot ever process this/);
     expect(c.health()).toEqual({ ok: false, detail: expect.stringMatching(/^consumer stopped for good: .*cannot ever process this/) });
     expect(await sample(registry, 'telltale_kafka_consumer_crashes_total', { restart: 'false' })).toBe(1);
-  });
+  }, 60_000);
 });

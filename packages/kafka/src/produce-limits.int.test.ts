@@ -117,7 +117,7 @@ describe('produce requests against a topic with a 64 KiB max.message.bytes', () 
       const sent = events.filter((e) => e.userId === user).map((e) => e.messageId);
       expect(received.filter((r) => r.key === user).map((r) => r.value.messageId)).toEqual(sent);
     }
-  });
+  }, 90_000);
 
   it('leaves out a record that can never fit, sends its neighbours, and the dead letter carries it cut to fit', async () => {
     const records = [rawEvent('small-1', 'fay', 100), rawEvent('huge', 'fay', 100_000), rawEvent('small-2', 'fay', 100)].map((e) => ({
@@ -142,7 +142,7 @@ describe('produce requests against a topic with a 64 KiB max.message.bytes', () 
     // The neighbours went through.
     const neighbours = await readRecords(client, rawEventsIn(topics.cleanEvents), 2);
     expect(neighbours.map((r) => r.value.messageId)).toEqual(['small-1', 'small-2']);
-  });
+  }, 60_000);
 
   it('refuses a whole `send` call holding a record that can never fit, as not retriable', async () => {
     const call = stage.producer.send(rawEventsIn(topics.predictions), [
@@ -169,5 +169,5 @@ describe('produce requests against a topic with a 64 KiB max.message.bytes', () 
     } finally {
       await overconfident.disconnect();
     }
-  });
+  }, 60_000);
 });

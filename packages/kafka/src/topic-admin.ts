@@ -9,10 +9,15 @@ const PARTITIONS = 3;
 const REPLICATION_FACTOR = 1;
 
 /**
- * Creates the topics that do not exist yet (compacted ones with cleanup.policy=compact) and waits for their
- * leaders. Existing topics are left as they are: this never deletes or reconfigures.
+ * Creates the topics that do not exist yet (compacted ones with cleanup.policy=compact, plus `opts.config`, e.g.
+ * max.message.bytes) and waits for their leaders. Existing topics are left as they are: this never deletes or
+ * reconfigures.
  */
-export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unknown>>): Promise<void> {
+export async function ensureTopics(
+  client: KafkaClient,
+  topics: Array<Topic<unknown>>,
+  opts: { config?: Record<string, string> } = {},
+): Promise<void> {
   const admin = client.kafka.admin();
   await admin.connect();
   try {
@@ -25,7 +30,7 @@ export async function ensureTopics(client: KafkaClient, topics: Array<Topic<unkn
         topic: t.name,
         numPartitions: PARTITIONS,
         replicationFactor: REPLICATION_FACTOR,
-        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        configEntries: Object.entries({ ...opts.config, ...(t.compacted ? { 'cleanup.policy': 'compact' } : {}) }).map(([name, value]) => ({ name, value })),
       })),
     });
     // TRICKY: on a freshly started KRaft broker, metadata can show a leader before the partition is served, and the

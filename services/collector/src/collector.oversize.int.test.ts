@@ -72,5 +72,5 @@ describe('collector with an event larger than the topic accepts', () => {
     expect(dead!.value).toMatchObject({ stage: 'collector', field: 'properties' });
     expect(dead!.value.reason).toBe(`${body.reason} (payload truncated from ${original.length} bytes to fit the topic's limit)`);
     expect(Buffer.compare(dead!.value.payload, original.subarray(0, dead!.value.payload.length))).toBe(0);
-  });
+  }, 60_000);
 });

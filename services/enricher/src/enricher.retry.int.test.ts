@@ -101,5 +101,5 @@ describe('enricher when a send fails', () => {
     expect(vector('b-2').features).toMatchObject({ session_events: 1, user_prior_sessions: 1 });
     expect(cleanOf('b-2').sessionId).not.toBe(cleanOf('b-1').sessionId);
     expect(vector('a-1').sessionId).toBe(cleanOf('a-1').sessionId);
-  });
+  }, 90_000);
 });
