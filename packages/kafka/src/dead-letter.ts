@@ -61,8 +61,8 @@ export class DeadLetterPublisher {
     if (whole.bytes <= this.producer.maxRecordBytes(this.topics.deadLetters.name)) return whole.message;
 
     const originalBytes = r.payload.length;
-    const truncated = { ...record, reason: `${record.reason} (payload truncated from ${originalBytes} bytes to fit the topic's limit)` };
-    const fitted = this.withPayloadThatFits(truncated, originalBytes) ?? this.withPayloadThatFits(shortened(truncated), originalBytes);
+    const noted = (letter: DeadLetter): DeadLetter => ({ ...letter, reason: `${letter.reason} (payload truncated from ${originalBytes} bytes to fit the topic's limit)` });
+    const fitted = this.withPayloadThatFits(noted(record), originalBytes) ?? this.withPayloadThatFits(noted(shortened(record)), originalBytes);
     if (!fitted) throw new Error(`dead letter from ${this.stage} cannot fit ${this.producer.maxRecordBytes(this.topics.deadLetters.name)} bytes even without its payload`);
     return fitted;
   }
