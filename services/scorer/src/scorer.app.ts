@@ -47,6 +47,7 @@ export async function startScorerApp(
     config,
     topics,
     producer,
+    deadLetters,
     models: new LatestModels<LiveModel>(),
     metrics: createScorerMetrics(registry),
     logger,

@@ -1,5 +1,5 @@
 import type { FeatureVector, Model, Topics } from '@telltale/contracts';
-import type { AvroProducer, ConsumedRecord, Subscription } from '@telltale/kafka';
+import { rejectionOf, type AvroProducer, type ConsumedRecord, type DeadLetterPublisher, type Subscription } from '@telltale/kafka';
 import type { LatestModels } from '@telltale/model';
 import type { Logger } from '@telltale/runtime';
 import { loadModel, predictionsFor, type LiveModel } from './feature-scoring';
@@ -10,6 +10,8 @@ export interface ScorerDeps {
   config: ScorerConfig;
   topics: Topics;
   producer: AvroProducer;
+  /** Where a prediction too large for its topic goes (with its feature vector's bytes), instead of stalling the batch. */
+  deadLetters: DeadLetterPublisher;
   /** The live model per name, compiled. */
   models: LatestModels<LiveModel>;
   metrics: ScorerMetrics;
@@ -83,11 +85,13 @@ export class ScorerService {
 
     const predictedAt = this.now();
     const predictions = predictionsFor(records.map((r) => r.value), live, predictedAt);
-    await this.deps.producer.send(
+    // Predictions are 1:1 with the records, so an index names the feature vector a refused prediction came from.
+    const oversize = await this.deps.producer.sendFitting(
       this.deps.topics.predictions,
       predictions.map((p) => ({ key: p.userKey, value: p })),
     );
-    metrics.predictions.inc({ model: live.name }, predictions.length);
+    await this.deps.deadLetters.publish(oversize.map((o) => rejectionOf(records[o.index]!, { reason: o.reason })));
+    metrics.predictions.inc({ model: live.name }, predictions.length - oversize.length);
     for (const p of predictions) metrics.latency.observe({ model: live.name }, Math.max(0, p.predictedAt - p.eventTime) / 1000);
     const last = records[records.length - 1];
     logger.debug(
