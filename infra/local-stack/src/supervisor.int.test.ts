@@ -84,14 +84,14 @@ describe('SupervisedProcess', () => {
   });
 
   it('ends a restart back-off at once when stopped', async () => {
-    // A back-off far longer than jest's 5 s test timeout: waiting it out would fail the test.
-    const { p } = supervise(childSpec('backing-off', { FAIL: '1' }), { firstStartAttempts: 5, initialDelayMs: 60_000 });
+    // A back-off far longer than this test's timeout: waiting it out would fail the test.
+    const { p } = supervise(childSpec('backing-off', { FAIL: '1' }), { firstStartAttempts: 5, initialDelayMs: 600_000, maxDelayMs: 600_000 });
     const started = p.start().then(() => 'healthy', (err: unknown) => (err as Error).message);
     await pollUntil(() => p.status === 'restarting', AbortSignal.timeout(30_000), 20);
     expect(await p.stop()).toBe(true);
     expect(await started).toBe('backing-off was stopped before it was healthy');
     expect(p.status).toBe('stopped');
-  });
+  }, 60_000);
 
   it('SIGKILLs a child that ignores SIGTERM, and reports the stop as not clean', async () => {
     const { p, spawned } = supervise(childSpec('stubborn', { IGNORE_TERM: '1' }, { stopTimeoutMs: 300 }));
