@@ -222,7 +222,7 @@ export class LocalStack {
     }
     await timed('services', () => this.pipeline.stop());
     for (const p of [this.clickhouse, this.kafka]) {
-      if (p) await timed(p.name, () => p.stop(), () => ` (${describeExit(p.exit)})`);
+      if (p) await timed(p.name, () => p.stop(), () => ` (${p.pid === null ? 'never started' : describeExit(p.exit)})`);
     }
     await this.reaper?.close();
     this.writeState();
