@@ -187,8 +187,24 @@ export class StackHandle {
 
   /** The last lines of `<dir>/logs/<name>.log`, or of the launcher's own output. */
   logTail(name: StackProcessName | 'launcher', lines = 20): string {
-    const file = name === 'launcher' ? this.launcherLog : path.join(this.dir, 'logs', `${name}.log`);
+    const file = this.logFile(name);
     return `--- ${file} (last ${lines} lines) ---\n${tailOf(file, lines)}`;
+  }
+
+  /**
+   * The last error and fatal lines of a service's log (why it crashed), without kafkajs's reconnect chatter, which
+   * fills a log after any broker fault and would push the cause out of a plain tail.
+   */
+  logErrors(name: StackProcessName, lines = 6): string {
+    const file = this.logFile(name);
+    const errors = tailOf(file, 2_000, 1024 * 1024)
+      .split('\n')
+      .filter((line) => /"level":("error"|"fatal"|50|60)[,}]/.test(line) && !/Connection error|Failed to connect|ECONNREFUSED/.test(line));
+    return `--- ${file} (last ${lines} errors) ---\n${errors.slice(-lines).map((line) => line.slice(0, 600)).join('\n') || '(none)'}`;
+  }
+
+  private logFile(name: StackProcessName | 'launcher'): string {
+    return name === 'launcher' ? this.launcherLog : path.join(this.dir, 'logs', `${name}.log`);
   }
 
   private async waitForState(done: (s: StackState) => boolean, timeoutMs: number, what: string, about?: StackProcessName): Promise<StackState> {
@@ -249,11 +265,11 @@ function tryKill(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** The last `lines` lines of a file, reading only its end: service logs grow to many MB under load. */
-export function tailOf(file: string, lines: number): string {
+export function tailOf(file: string, lines: number, maxBytes = 64 * 1024): string {
   let fd: number | undefined;
   try {
     const size = statSync(file).size;
-    const length = Math.min(size, 64 * 1024);
+    const length = Math.min(size, maxBytes);
     const buffer = Buffer.alloc(length);
     fd = openSync(file, 'r');
     readSync(fd, buffer, 0, length, size - length);

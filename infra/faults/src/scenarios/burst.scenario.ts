@@ -23,7 +23,7 @@ export async function burstScenario(pipeline: PipelineUnderTest): Promise<Scenar
     addFailure(
       result,
       `processes restarted under the burst: ${restarted.map((name) => `${name} ×${state?.processes[name]?.restarts}`).join(', ')}\n` +
-        restarted.map((name) => pipeline.stack.logTail(name)).join('\n'),
+        restarted.map((name) => pipeline.stack.logErrors(name)).join('\n'),
     );
   }
   return result;

@@ -36,7 +36,7 @@ export async function clickhouseStopScenario(pipeline: PipelineUnderTest): Promi
     addFailure(
       result,
       `restarted while ClickHouse was stopped, instead of pausing: ${restarted.map((name) => `${name} ×${result.restarts[name]}`).join(', ')}\n` +
-        restarted.map((name) => stack.logTail(name)).join('\n'),
+        restarted.map((name) => stack.logErrors(name)).join('\n'),
     );
   }
   if (window) {
