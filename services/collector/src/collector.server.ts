@@ -1,10 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { RawEvent, Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher, Rejection } from '@telltale/kafka';
 import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
-import { batchEnvelope, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
+import { batchEnvelope, fieldName, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
 
 export interface CollectorDeps {
   producer: AvroProducer;
@@ -49,23 +50,28 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     registers: [deps.registry],
   });
 
-  const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false });
+  // Keys named __proto__ or constructor (legal JSON, sent by buggy or hostile trackers) are dropped from the parsed
+  // body instead of refusing it: refusing would cost every valid neighbour of the event that carried one.
+  const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' });
 
   // Browser trackers post cross-origin, and send JSON as text/plain (analytics.js, navigator.sendBeacon) so that
   // no CORS preflight is needed: parse it as JSON all the same.
   const origins = deps.corsOrigins ?? ['*'];
   void app.register(cors, { origin: origins.includes('*') ? '*' : origins, methods: ['POST'], maxAge: 86_400 });
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, app.getDefaultJsonParser('remove', 'remove'));
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      rejected.inc({ reason: 'body_too_large' });
+      replyTooLarge(req.raw, reply);
+      return;
+    }
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) deps.logger.error({ err }, 'unhandled collector error');
     const body: ErrorBody =
       err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError
         ? { error: 'invalid JSON', field: null, reason: err.message }
-        : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? { error: 'body too large', field: null, reason: `request body exceeds ${deps.maxBodyBytes} bytes` }
-          : { error: status === 500 ? 'internal error' : 'bad request', field: null, reason: err.message };
+        : { error: status === 500 ? 'internal error' : 'bad request', field: null, reason: err.message };
     if (status < 500) rejected.inc({ reason: body.error === 'invalid JSON' ? 'invalid_json' : 'bad_request' });
     void reply.code(status).send(body);
   });
@@ -85,6 +91,55 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     Object.defineProperty(decoded, 'receivedEncodedLength', { get: () => encodedLength });
     return decoded;
   });
+
+  /**
+   * 413 that the client can read. TRICKY: fastify answers as soon as the limit is passed, while the client is still
+   * sending; closing a socket with unread bytes makes the kernel send a reset, and the client loses the answer with
+   * the connection. So the answer is written at once (framed by Content-Length, with Connection: close), and the
+   * connection ends only once the rest of the body has arrived and been discarded, up to a bound.
+   */
+  function replyTooLarge(raw: IncomingMessage, reply: FastifyReply) {
+    const body = JSON.stringify({
+      error: 'body too large',
+      field: null,
+      reason: `request body exceeds ${deps.maxBodyBytes} bytes (after decompression); send smaller batches`,
+    } satisfies ErrorBody);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(413, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+      ...corsHeadersOf(raw),
+    });
+    res.write(body);
+    // The gunzip stream (if any) stops; the raw bytes are counted and dropped.
+    raw.unpipe();
+    let drained = 0;
+    const end = () => {
+      raw.removeAllListeners('data');
+      if (!res.writableEnded) res.end();
+    };
+    raw.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > MAX_DRAINED_BYTES) {
+        end();
+        raw.destroy();
+      }
+    });
+    raw.once('end', end);
+    raw.once('error', end);
+    raw.once('close', end);
+    raw.resume();
+    if (raw.complete) end();
+  }
+
+  function corsHeadersOf(raw: IncomingMessage): Record<string, string> {
+    const origin = raw.headers.origin;
+    if (origin === undefined) return {};
+    if (origins.includes('*')) return { 'access-control-allow-origin': '*' };
+    return origins.includes(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+  }
 
   app.addHook('onResponse', async (_req, reply) => {
     requestSeconds.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -164,7 +219,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     if (!envelope.success) {
       const issue = envelope.error.issues[0]!;
       rejected.inc({ reason: 'bad_request' });
-      return reply.code(400).send({ error: 'bad request', field: issue.path.join('.') || '(body)', reason: issue.message } satisfies ErrorBody);
+      return reply.code(400).send({ error: 'bad request', field: issue.path.length > 0 ? fieldName(issue.path) : '(body)', reason: issue.message } satisfies ErrorBody);
     }
     return ingest(envelope.data.batch, envelope.data, reply);
   });
@@ -182,9 +237,19 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   return app;
 }
 
+/** Past this many bytes of a body already refused as too large, the connection is cut rather than drained. */
+const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
+
 /** A refused item as a dead letter: the JSON as received, with why. */
 function refusedItem(items: unknown[], r: EventRejection): Rejection {
-  return { reason: r.reason, field: r.field, payload: Buffer.from(JSON.stringify(items[r.index]) ?? 'null') };
+  let payload: string;
+  try {
+    payload = JSON.stringify(items[r.index]) ?? 'null';
+  } catch {
+    // Nested too deep for the serialiser (which is why it was refused): the reason says what it was.
+    payload = 'null';
+  }
+  return { reason: r.reason, field: r.field, payload: Buffer.from(payload) };
 }
 
 /** The field that makes an event large, to name in the answer: its properties or its context. */

@@ -5,17 +5,58 @@ import { userKeyOf, type RawEvent } from '@telltale/contracts';
 // The Segment spec's common fields (https://segment.com/docs/connections/spec/common/), as analytics.js and the
 // server SDKs send them. Unknown top-level fields are ignored, as Segment does.
 const id = z.union([z.string().trim().min(1).max(256), z.number().finite()]).transform(String);
+// The range of a JS Date (±100,000,000 days): beyond it no date exists, and Avro's long would refuse the value at
+// produce time, which would turn a bad client clock into a 503.
+const MAX_TIMESTAMP_MS = 8.64e15;
 const timestamp = z
-  .union([z.string(), z.number()])
+  .union([z.string().max(64), z.number()])
   .transform((v, ctx) => {
     const ms = typeof v === 'number' ? v : Date.parse(v);
-    if (!Number.isFinite(ms)) {
+    if (!Number.isFinite(ms) || Math.abs(ms) > MAX_TIMESTAMP_MS) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'expected an ISO 8601 date-time or epoch milliseconds' });
       return z.NEVER;
     }
-    return ms;
+    return Math.round(ms);
   });
-const jsonObject = z.record(z.unknown());
+
+/** Limits on free-form JSON (properties, traits, context): what no tracker sends, and what would cost us a stack. */
+export const JSON_LIMITS = {
+  /** Objects and arrays nested deeper than this are refused. */
+  maxDepth: 32,
+  /** Longest string value or key, in UTF-16 code units: Segment refuses whole events over 32 KB. */
+  maxStringLength: 32 * 1024,
+} as const;
+
+// TRICKY: an iterative walk, because the point is to refuse values that would overflow the stack of a recursive
+// one (JSON.stringify included) before anything else touches them.
+const jsonObject = z.record(z.unknown()).superRefine((value, ctx) => {
+  const problem = jsonShapeProblem(value);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: problem.path, message: problem.reason });
+});
+
+function jsonShapeProblem(root: Record<string, unknown>): { path: (string | number)[]; reason: string } | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.length > JSON_LIMITS.maxStringLength) {
+        return { path, reason: `string longer than ${JSON_LIMITS.maxStringLength} characters (${value.length})` };
+      }
+      continue;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= JSON_LIMITS.maxDepth) {
+      return { path, reason: `nested deeper than ${JSON_LIMITS.maxDepth} levels` };
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key.length > JSON_LIMITS.maxStringLength) {
+        return { path, reason: `key longer than ${JSON_LIMITS.maxStringLength} characters (${key.length})` };
+      }
+      stack.push({ value: child, path: [...path, Array.isArray(value) ? Number(key) : key] });
+    }
+  }
+  return null;
+}
 
 const segmentEvent = z
   .object({
@@ -76,8 +117,9 @@ export function validateEvents(items: unknown[], opts: NormaliseOptions): Valida
     const parsed = segmentEvent.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      const messageId = typeof (item as { messageId?: unknown })?.messageId === 'string' ? (item as { messageId: string }).messageId : null;
-      rejected.push({ index, messageId, field: issue.path.join('.') || '(event)', reason: issue.message });
+      const sentId = (item as { messageId?: unknown } | null)?.messageId;
+      const messageId = typeof sentId === 'string' ? sentId.slice(0, 256) : null;
+      rejected.push({ index, messageId, field: fieldName(issue.path), reason: issue.message });
       return;
     }
     events.push(toRawEvent(parsed.data, opts));
@@ -103,6 +145,12 @@ function toRawEvent(e: z.infer<typeof segmentEvent>, opts: NormaliseOptions): Ra
     context: JSON.stringify(context),
     source: 'http',
   };
+}
+
+/** A zod issue's path as a field name; a path through keys nobody could read is cut short. */
+export function fieldName(path: (string | number)[]): string {
+  const name = path.join('.');
+  return name.length <= 200 ? name || '(event)' : `${name.slice(0, 200)}…`;
 }
 
 /** Partition key: one user's events stay ordered on one partition. */

@@ -74,7 +74,7 @@ describe('enricher when a send fails', () => {
       raw('a-2', 'ann', { timestamp: T0 + 5000, event: 'Product Added', properties: '{"productId":"p","price":4,"quantity":2}' }),
       raw('b-1', 'ben'),
       raw('b-2', 'ben', { timestamp: T0 + 45 * 60_000, receivedAt: T0 + 45 * 60_000 + 10 }), // after 30 min of inactivity: a new session
-      raw('b-3', 'ben', { event: 'Order Completed', properties: '{}' }), // incomplete: dead-lettered
+      raw('b-3', 'ben', { event: 'Order Completed', properties: '{"revenue":"lots"}' }), // not an amount: dead-lettered
     ];
     await producer.send(topics.rawEvents, sent.map((value) => ({ key: value.userId, value })));
 

@@ -45,7 +45,7 @@ describe('enricher against a real broker', () => {
     await producer.send(topics.rawEvents, [
       { key: 'dora', value: raw('e-1') },
       { key: 'dora', value: raw('e-1') }, // client retry: same messageId
-      { key: 'dora', value: raw('e-2', { event: 'Order Completed', properties: '{"currency":"EUR"}' }) },
+      { key: 'dora', value: raw('e-2', { event: 'Order Completed', properties: '{"revenue":"lots"}' }) },
       { key: 'dora', value: raw('e-3', { event: 'Product Added', timestamp: T0 + 5000, properties: '{"productId":"p","price":4,"quantity":2}' }) },
     ]);
     // Bytes that are not Avro at all, from a misbehaving producer.
@@ -67,7 +67,7 @@ describe('enricher against a real broker', () => {
     const reasons = dlq.map((r) => r.value);
     expect(reasons).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ stage: 'enricher', field: 'properties.revenue', reason: 'required for purchase events', sourceTopic: topics.rawEvents.name }),
+        expect.objectContaining({ stage: 'enricher', field: 'properties.revenue', reason: 'expected a number, got "lots"', sourceTopic: topics.rawEvents.name }),
         expect.objectContaining({ stage: 'enricher', field: null, reason: expect.stringMatching(/single-object/) }),
       ]),
     );

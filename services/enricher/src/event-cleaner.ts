@@ -86,9 +86,35 @@ function num(value: unknown, field: string): number | null | CleaningFailure {
 const isFailure = (v: unknown): v is CleaningFailure => v instanceof CleaningFailure;
 
 /**
+ * The order value (Segment e-commerce spec): `revenue`, else `total`, else the sum of `products[].price × quantity`
+ * (quantity 1 when absent), else null. NOTE: a purchase is never refused for a missing amount: Segment's own
+ * libraries send `Order Completed` with products and no revenue, and a dropped purchase would vanish from analytics
+ * and from the model's labels. A purchase whose revenue is null is the flag: kept, with no amount known.
+ * An amount that is present but not a number (or negative) is still refused, naming the field.
+ */
+export function orderValueOf(properties: Record<string, unknown>): number | null | CleaningFailure {
+  const revenue = num(properties.revenue, 'properties.revenue');
+  if (revenue !== null) return revenue;
+  const total = num(properties.total, 'properties.total');
+  if (total !== null) return total;
+  if (!Array.isArray(properties.products)) return null;
+  let sum: number | null = null;
+  for (const [index, product] of properties.products.entries()) {
+    if (typeof product !== 'object' || product === null) continue;
+    const { price, quantity } = product as Record<string, unknown>;
+    const productPrice = num(price, `properties.products[${index}].price`);
+    if (isFailure(productPrice)) return productPrice;
+    const productQuantity = num(quantity, `properties.products[${index}].quantity`);
+    if (isFailure(productQuantity)) return productQuantity;
+    if (productPrice !== null) sum = (sum ?? 0) + productPrice * (productQuantity ?? 1);
+  }
+  return sum;
+}
+
+/**
  * Validates a raw event and pulls out the fields analytics and features need. Events that pass the collector can
  * still fail here: other producers (log and API importers) write to events.raw too, and e-commerce events must carry
- * what makes them useful (a purchase without revenue is incomplete).
+ * what makes them useful (an add-to-cart without a product, a search without a query); a purchase is always kept.
  */
 export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): NormalisedEvent | CleaningFailure {
   const userKey = userKeyOf(raw);
@@ -111,13 +137,12 @@ export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): No
   if (isFailure(price)) return price;
   const quantityValue = num(properties.quantity, 'properties.quantity');
   if (isFailure(quantityValue)) return quantityValue;
-  const revenue = num(properties.revenue ?? properties.total, 'properties.revenue');
+  const revenue = orderValueOf(properties);
   if (isFailure(revenue)) return revenue;
 
   const productId = str(properties.productId ?? properties.product_id ?? properties.sku);
   const searchQuery = str(properties.query);
   if (kind === 'add_to_cart' && productId === null) return new CleaningFailure('properties.productId', 'required for add-to-cart events');
-  if (kind === 'purchase' && revenue === null) return new CleaningFailure('properties.revenue', 'required for purchase events');
   if (kind === 'search' && searchQuery === null) return new CleaningFailure('properties.query', 'required for search events');
 
   const page = (typeof context.page === 'object' && context.page !== null ? context.page : {}) as Record<string, unknown>;
