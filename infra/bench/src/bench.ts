@@ -1,16 +1,27 @@
 // pnpm bench: each design choice measured next to its baseline in the same run, reported as a ratio.
 // Absolute numbers depend on the machine (2 shared cores here); ratios are what to compare across runs.
+// `pnpm bench` runs every scenario; `pnpm bench ml` (or codec, collector-linger) only those named.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@telltale/local-stack';
 import { benchCodec } from './codec.bench';
 import { benchCollectorLinger } from './collector-linger.bench';
+import { benchMl } from './ml.bench';
+
+const SCENARIOS: Record<string, () => unknown> = {
+  codec: benchCodec,
+  'collector-linger': benchCollectorLinger,
+  ml: benchMl,
+};
 
 async function main(): Promise<void> {
-  const results = {
-    codec: benchCodec(),
-    collectorLinger: await benchCollectorLinger(),
-  };
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((name) => !(name in SCENARIOS));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  const results: Record<string, unknown> = {};
+  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+    if (asked.length === 0 || asked.includes(name)) results[name] = await scenario();
+  }
   const out = path.join(REPO_ROOT, '.local', 'bench-results.json');
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...results }, null, 2));

@@ -97,3 +97,16 @@ describe('fitLogisticNewton', () => {
     expect(() => fitLogisticNewton(Float64Array.from([1, Number.NaN]), 2, 1, [0, 1])).toThrow(/not finite/);
   });
 });
+
+describe('fitLogisticNewton with the Hessian from a sample of the rows', () => {
+  it('reaches the optimum exact Newton reaches, where the full gradient vanishes', () => {
+    const cols = 5;
+    const { x, y } = synthetic(30_000, 21, [0.8, -0.5, 1.2, 0, 0.3], -1.2);
+    const exact = fitLogisticNewton(x, 30_000, cols, y);
+    const sampled = fitLogisticNewton(x, 30_000, cols, y, { hessianRows: 1000 });
+    expect(sampled.converged).toBe(true);
+    for (let j = 0; j < cols; j++) expect(Math.abs(sampled.weights[j]! - exact.weights[j]!)).toBeLessThan(1e-7);
+    expect(Math.abs(sampled.intercept - exact.intercept)).toBeLessThan(1e-7);
+    for (const component of gradientAt(x, y, cols, sampled.weights, sampled.intercept, 1)) expect(Math.abs(component)).toBeLessThan(1e-5);
+  });
+});

@@ -131,12 +131,18 @@ export interface InputChoice {
  * the enricher added since), minus the time features while the data spans too few days, minus inputs that are
  * constant or absent in the training rows (standardised they are 0 everywhere: they carry nothing).
  */
-export function chooseInputs(set: TrainingSet, train: ArrayLike<number>, policy: TimeFeaturePolicy = 'gated'): InputChoice {
+export function chooseInputs(
+  set: TrainingSet,
+  train: ArrayLike<number>,
+  policy: TimeFeaturePolicy = 'gated',
+  /** Replaces the candidates (and the unknown session features): for measuring other input sets. */
+  candidates?: readonly string[],
+): InputChoice {
   const known = new Set(CANDIDATE_INPUTS);
   const extra = set.featureNames.filter((n) => !known.has(n) && !DERIVED_INPUTS.has(n)).sort();
   const span = spanMs(set, train);
   const dropped: InputChoice['dropped'] = [];
-  const offered = [...CANDIDATE_INPUTS, ...extra].filter((name) => {
+  const offered = (candidates ?? [...CANDIDATE_INPUTS, ...extra]).filter((name) => {
     const days = TIME_FEATURE_MIN_SPAN_DAYS[name];
     if (days === undefined || policy === 'always') return true;
     if (policy === 'gated' && span >= days * DAY_MS) return true;
@@ -164,11 +170,54 @@ export function chooseInputs(set: TrainingSet, train: ArrayLike<number>, policy:
   return { inputs, dropped, matrix };
 }
 
-export interface TrainOptions extends SplitOptions {
+export interface FitOptions {
   /** L2 penalty of the fit (scikit-learn's 1/C). @default 1 */
   l2?: number;
   /** @default 'gated' */
   timeFeatures?: TimeFeaturePolicy;
+  /** Inputs to offer instead of CANDIDATE_INPUTS (the bench measures other sets). */
+  candidates?: readonly string[];
+}
+
+export interface TrainOptions extends SplitOptions, FitOptions {}
+
+export interface FittedModel {
+  model: LinearModel;
+  dropped: InputChoice['dropped'];
+  rows: number;
+  positiveRate: number;
+  fit: { iterations: number; converged: boolean; ms: number };
+}
+
+/**
+ * The fit itself, on the given rows: choose the inputs, derive them with the shared transform, standardise, and run
+ * Newton's method. `fit.ms` covers all of it.
+ */
+export function fitOnRows(set: TrainingSet, rows: ArrayLike<number>, opts: FitOptions = {}, clock: () => number = Date.now): FittedModel {
+  const started = clock();
+  const { inputs, dropped, matrix: x } = chooseInputs(set, rows, opts.timeFeatures, opts.candidates);
+  const n = rows.length;
+  const standardization = fitMatrixStandardization(x, n, inputs.length);
+  standardizeMatrix(x, n, inputs.length, standardization);
+  const labels = labelsOf(set, rows);
+  const fit = fitLogisticNewton(x, n, inputs.length, labels, { l2: opts.l2 ?? 1 });
+  const ms = clock() - started;
+  let positives = 0;
+  for (const l of labels) positives += l;
+  return {
+    model: {
+      featureTransform: FEATURE_TRANSFORM,
+      featureNames: inputs,
+      means: standardization.means,
+      stds: standardization.stds,
+      weights: Array.from(fit.weights),
+      intercept: fit.intercept,
+    },
+    dropped,
+    rows: n,
+    positiveRate: positives / n,
+    fit: { iterations: fit.iterations, converged: fit.converged, ms },
+  };
 }
 
 export type TrainOutcome =
@@ -210,34 +259,17 @@ export function trainModel(set: TrainingSet, opts: TrainOptions, clock: () => nu
     };
   }
 
-  const started = clock();
-  const { inputs, dropped, matrix: x } = chooseInputs(set, split.train, opts.timeFeatures);
-  const rows = split.train.length;
-  const standardization = fitMatrixStandardization(x, rows, inputs.length);
-  standardizeMatrix(x, rows, inputs.length, standardization);
-  const trainLabels = labelsOf(set, split.train);
-  const fit = fitLogisticNewton(x, rows, inputs.length, trainLabels, { l2: opts.l2 ?? 1 });
-  const fitMs = clock() - started;
-
-  const model: LinearModel = {
-    featureTransform: FEATURE_TRANSFORM,
-    featureNames: inputs,
-    means: standardization.means,
-    stds: standardization.stds,
-    weights: Array.from(fit.weights),
-    intercept: fit.intercept,
-  };
-  let trainPositives = 0;
-  for (const l of trainLabels) trainPositives += l;
+  const fitted = fitOnRows(set, split.train, opts, clock);
+  const { model } = fitted;
   return {
     kind: 'trained',
     model,
     split,
     test: evaluate(labelsOf(set, split.test), scoreRows(model, set, split.test)),
     holdout: evaluate(labelsOf(set, split.holdout), scoreRows(model, set, split.holdout)),
-    trainRows: rows,
-    trainPositiveRate: trainPositives / rows,
-    dropped,
-    fit: { iterations: fit.iterations, converged: fit.converged, ms: fitMs },
+    trainRows: fitted.rows,
+    trainPositiveRate: fitted.positiveRate,
+    dropped: fitted.dropped,
+    fit: fitted.fit,
   };
 }

@@ -26,8 +26,12 @@ const trainerEnv = {
    * sessions only, is measured on these, and is compared with the live model on them. @default 0.2
    */
   TRAINER_HOLDOUT_FRACTION: z.coerce.number().gt(0).lt(1).default(0.2),
-  /** Newest labelled rows read per run; bounds memory (about 150 bytes per row) and fit time. @default 1000000 */
-  TRAINER_MAX_ROWS: env.int(1_000_000, 2),
+  /**
+   * Newest labelled rows read per run. Bounds the query (the cost that grows: FINAL and a join over that many rows),
+   * memory (about 120 bytes per row in columns) and the fit (a million rows fit in seconds, README "Model").
+   * @default 200000
+   */
+  TRAINER_MAX_ROWS: env.int(200_000, 2),
   /** L2 penalty of the fit on the summed log loss (scikit-learn's 1/C); 0 = none. @default 1 */
   TRAINER_L2: z.coerce.number().gte(0).default(1),
   /**
