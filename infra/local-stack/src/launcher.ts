@@ -202,6 +202,7 @@ export class LocalStack {
   private async stopInOrder(): Promise<boolean> {
     this.state.stopping = true;
     this.writeState();
+    for (const p of this.processes) p.stopRestarting();
     let clean = true;
     const timed = async (what: string, run: () => Promise<boolean>, detail = () => '') => {
       const t0 = Date.now();

@@ -87,6 +87,7 @@ export function createPipeline(opts: PipelineOptions = {}): Pipeline {
     },
     stop() {
       stopping ??= (async () => {
+        for (const service of services) service.stopRestarting();
         let clean = true;
         for (const service of services) {
           const t0 = Date.now();

@@ -73,6 +73,18 @@ describe('SupervisedProcess', () => {
     expect(isRunning(spawned[1]!)).toBe(false);
   });
 
+  it('does not respawn a child that exits once restarts were stopped (the stack is stopping)', async () => {
+    const { p, spawned, lines } = supervise(childSpec('stopping-stack'));
+    await p.start();
+    p.stopRestarting();
+    process.kill(spawned[0]!, 'SIGKILL');
+    await pollUntil(() => p.status === 'exited', AbortSignal.timeout(30_000), 20);
+    expect(lines).toContainEqual(expect.stringMatching(/exited \(signal SIGKILL\) while the stack stops: not restarted$/));
+    expect(await p.stop()).toBe(true);
+    expect(p.status).toBe('stopped');
+    expect({ restarts: p.restarts, spawned: spawned.length }).toEqual({ restarts: 0, spawned: 1 });
+  });
+
   it('gives up on a child that never gets ready, with the end of its log', async () => {
     const { p } = supervise(childSpec('failing', { FAIL: '1' }), { firstStartAttempts: 2 });
     const error = await p.start().then(() => undefined, (err: unknown) => err);

@@ -92,6 +92,9 @@ export class SupervisedProcess<N extends string = string> {
   private loop: Promise<void> | undefined;
   private stopping: Promise<boolean> | undefined;
   private readonly stopRequested = deferred<void>();
+  /** Resolved by stopRestarting() or stop(): an exit from then on is final. */
+  private readonly restartsEnded = deferred<void>();
+  private restartsAllowed = true;
   private readonly firstHealthy = deferred<void>();
   private readonly policy: RestartPolicy;
 
@@ -142,6 +145,15 @@ export class SupervisedProcess<N extends string = string> {
     return this.firstHealthy.promise;
   }
 
+  /**
+   * No respawn from now on, the running incarnation left alone: a stack that is stopping calls it on every process
+   * first, so one that dies while others are being stopped stays down instead of coming back mid-stop.
+   */
+  stopRestarting(): void {
+    this.restartsAllowed = false;
+    this.restartsEnded.resolve();
+  }
+
   /** Ends supervision and stops the running incarnation. Resolves true when it exited cleanly (or was not running). */
   stop(): Promise<boolean> {
     this.stopping ??= this.stopNow();
@@ -150,6 +162,7 @@ export class SupervisedProcess<N extends string = string> {
 
   private async stopNow(): Promise<boolean> {
     this.stopRequested.resolve();
+    this.stopRestarting();
     this.firstHealthy.reject(new Error(`${this.name} was stopped before it was healthy`));
     let clean = true;
     const running = this.incarnation;
@@ -183,6 +196,11 @@ export class SupervisedProcess<N extends string = string> {
       const exit = await incarnation.exited;
       if (this.isStopRequested()) return; // stopNow() owns the rest
       this.update({ status: 'exited' });
+      if (!this.restartsAllowed) {
+        this.events.log?.(`${this.name} (pid ${incarnation.pid}) exited (${describeExit(exit)}) while the stack stops: not restarted`);
+        this.firstHealthy.reject(new Error(`${this.name} exited while the stack stops`));
+        return;
+      }
 
       if (healthySince !== undefined && Date.now() - healthySince >= this.policy.resetAfterMs) failures = 0;
       failures++;
@@ -196,8 +214,12 @@ export class SupervisedProcess<N extends string = string> {
       const delay = restartDelayMs(failures, this.policy);
       this.events.log?.(`${this.name} (pid ${incarnation.pid}) exited (${describeExit(exit)}); restarting in ${(delay / 1000).toFixed(1)} s`);
       this.update({ status: 'restarting' });
-      await Promise.race([sleep(delay), this.stopRequested.promise]);
-      if (this.isStopRequested()) return;
+      await Promise.race([sleep(delay), this.restartsEnded.promise]);
+      if (!this.restartsAllowed) {
+        this.update({ status: 'exited' });
+        this.firstHealthy.reject(new Error(`${this.name} exited while the stack stops`));
+        return;
+      }
       this.restartCount++;
     }
   }
