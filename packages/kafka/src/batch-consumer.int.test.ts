@@ -58,7 +58,7 @@ describe('BatchConsumer against a real broker', () => {
     await stage.producer.disconnect();
   });
 
-  function consumer(handle: (records: Array<ConsumedRecord<RawEvent>>) => Promise<void>, options: { registry?: Registry; onFatal?: (err: Error) => void; lagRefreshMs?: number; topic?: typeof topics.rawEvents } = {}) {
+  function consumer(handle: (records: Array<ConsumedRecord<RawEvent>>) => Promise<void>, options: { registry?: Registry; onFatal?: (err: Error) => void; lagRefreshMs?: number; topic?: typeof topics.rawEvents; sessionTimeoutMs?: number } = {}) {
     const c = new BatchConsumer(stage.client, {
       groupId: id('group'),
       subscriptions: [{ topic: options.topic ?? topics.rawEvents, handle }],
@@ -67,6 +67,7 @@ describe('BatchConsumer against a real broker', () => {
       registry: options.registry,
       onFatal: options.onFatal,
       lagRefreshMs: options.lagRefreshMs,
+      sessionTimeoutMs: options.sessionTimeoutMs,
     });
     consumers.push(c);
     return c;
@@ -127,4 +128,34 @@ describe('BatchConsumer against a real broker', () => {
     expect(c.health()).toEqual({ ok: false, detail: expect.stringMatching(/^consumer stopped for good: .*cannot ever process this/) });
     expect(await sample(registry, 'telltale_kafka_consumer_crashes_total', { restart: 'false' })).toBe(1);
   }, 60_000);
+
+  it('stays in the group through a handler slower than the session timeout (a stalled dependency): no crash, each record committed once', async () => {
+    const topic = { ...topics.rawEvents, name: topics.predictions.name };
+    await stage.producer.send(topic, [1, 2, 3].map((i) => ({ key: 'ivy', value: rawEvent(`slow-${i}`) })));
+    const registry = createMetricsRegistry('consumer-test');
+    const seen: string[] = [];
+    let fatal: Error | undefined;
+    let first = true;
+    const c = consumer(
+      async (records) => {
+        if (first) {
+          first = false;
+          // The fault: the handler waits well past the 6 s session timeout, as the sink does when ClickHouse hangs.
+          await new Promise((r) => setTimeout(r, 10_000));
+        }
+        seen.push(...records.map((r) => r.value.messageId));
+      },
+      { registry, topic, sessionTimeoutMs: 6_000, lagRefreshMs: 500, onFatal: (err) => (fatal = err) },
+    );
+    await c.start();
+    await eventually(async () => {
+      const text = await registry.metrics();
+      const lines = text.split('\n').filter((l) => l.startsWith('telltale_kafka_consumer_lag{') && l.includes(`topic="${topic.name}"`));
+      return seen.length >= 3 && lines.length > 0 && lines.every((l) => l.endsWith(' 0')) ? true : undefined;
+    }, 'the three records handled and committed');
+    expect(seen).toEqual(['slow-1', 'slow-2', 'slow-3']);
+    expect(fatal).toBeUndefined();
+    expect(c.health()).toEqual({ ok: true });
+    expect(await sample(registry, 'telltale_kafka_consumer_crashes_total', {})).toBeUndefined();
+  }, 90_000);
 });

@@ -59,6 +59,8 @@ export interface BatchConsumerOptions {
    * restarts it; until then `health()` reports the failure. Retriable crashes (kafkajs restarts) are only counted.
    */
   onFatal?: (err: Error) => void;
+  /** Without a heartbeat for this long, the member is expelled and its partitions reassigned. @default 15000 */
+  sessionTimeoutMs?: number;
   /** How often the lag gauge is refreshed from the broker (committed offset vs high watermark), ms. 0 = only after commits. @default 5000 */
   lagRefreshMs?: number;
   /** Where the consumer's metrics go (records consumed, undecodable records, lag per partition, crashes). */
@@ -109,6 +111,10 @@ export class BatchConsumer {
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
       maxBytesPerPartition,
       maxBytes: options.maxBytes ?? 10 * 1024 * 1024,
+      // NOTE: a member killed with -9 holds its partitions until the session times out, so a restarted stage waits
+      // that long; 15 s (kafkajs: 30 s) halves it. Long handlers stay in the group through the heartbeat pump below.
+      sessionTimeout: options.sessionTimeoutMs ?? 15_000,
+      heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
@@ -163,7 +169,7 @@ export class BatchConsumer {
     for (const chunk of chunks) {
       // Records not handed over are fetched again, from the last commit, by whoever owns the partition next.
       if (!isRunning() || isStale()) return;
-      const { handled, undecodable } = await this.processChunk(subscription, batch.topic, batch.partition, chunk);
+      const { handled, undecodable } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, batch.topic, batch.partition, chunk));
 
       // TRICKY: a rebalance during the handler means another member may own the partition now; committing would
       // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
@@ -171,7 +177,7 @@ export class BatchConsumer {
       const lastOffset = chunk[chunk.length - 1]!.offset;
       const nextOffset = (BigInt(lastOffset) + 1n).toString();
       resolveOffset(lastOffset);
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]);
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]).catch(rethrowGroupMembershipError);
       this.metrics?.consumed.inc({ topic: batch.topic }, handled);
       if (undecodable > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, undecodable);
       this.setLag(batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(nextOffset));
@@ -267,4 +273,37 @@ export class BatchConsumer {
     await this.lagAdmin?.disconnect();
     this.lagAdmin = undefined;
   }
+}
+
+/** How often a handler that takes long (an insert into a ClickHouse that stopped answering) still heartbeats. */
+const HEARTBEAT_PUMP_MS = 3_000;
+
+/**
+ * Runs `work` while heart-beating every few seconds. TRICKY: kafkajs heartbeats only between batches, so a handler
+ * stuck longer than the session timeout gets its member expelled, its commit refused and the consumer crashed,
+ * although the stage was only waiting on a slow dependency. A heartbeat that fails (a rebalance began) is ignored:
+ * the commit after the work finds out, and the partition is re-fetched by its next owner from the last commit.
+ */
+async function withHeartbeats<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  const pump = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_PUMP_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(pump);
+  }
+}
+
+const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/**
+ * A commit refused because this member left the group (expelled after a long pause, or a rebalance) is not a fatal
+ * error: nothing is lost (the chunk is redone from the last commit by whoever owns the partition) and the member
+ * must rejoin. kafkajs rejoins on these protocol errors, but its commit retrier wraps them in a non-retriable error
+ * that would crash the consumer for good; hand kafkajs the protocol error itself.
+ */
+function rethrowGroupMembershipError(err: unknown): never {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (MEMBERSHIP_ERRORS.has((e as { type?: string }).type ?? '')) throw e;
+  }
+  throw err;
 }
