@@ -17,6 +17,17 @@ export const collectorEnv = {
    * @default *
    */
   COLLECTOR_CORS_ORIGINS: env.list('*', (o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o), 'expected * or origins like https://shop.example'),
+  /**
+   * Sources and their write keys: comma-separated `writeKey:sourceName` pairs. With neither this nor
+   * COLLECTOR_SOURCES_FILE set, the collector runs in open development mode (no key needed, source `default`).
+   */
+  COLLECTOR_WRITE_KEYS: env.optionalString(),
+  /** A JSON file of sources with per-source settings (CORS origins, IP policy, rate limit); see the README. */
+  COLLECTOR_SOURCES_FILE: env.optionalString(),
+  /** Events per second each write key may send, sustained. @default 1000 */
+  COLLECTOR_RATE_LIMIT_EVENTS_PER_S: env.int(1000, 1),
+  /** Events a write key may send at once above the sustained rate (the token bucket's size). @default 5000 */
+  COLLECTOR_RATE_LIMIT_BURST: env.int(5000, 1),
   /** Keep context.ip as sent by the client; off by default so no IP address is stored. @default false */
   COLLECTOR_KEEP_IP: env.boolean(false),
 };

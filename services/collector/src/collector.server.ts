@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RawEvent, Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher, Rejection } from '@telltale/kafka';
 import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
+import { SourceRegistry, type Source } from './collector-sources';
+import { RateLimiter } from './rate-limiter';
 import { batchEnvelope, fieldName, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
 
 export interface CollectorDeps {
@@ -19,6 +21,10 @@ export interface CollectorDeps {
   keepIp: boolean;
   /** Origins allowed to post from a browser; ['*'] for any. @default ['*'] */
   corsOrigins?: string[];
+  /** Write keys and their sources. @default open development mode: no key needed, source `default` */
+  sources?: SourceRegistry;
+  /** Events per second and burst per write key, unless its source sets its own. @default no limit */
+  rateLimit?: { eventsPerSecond: number; burst: number };
 }
 
 /** The error body every 4xx/5xx carries: which field, and why. */
@@ -52,6 +58,15 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
 
   // Keys named __proto__ or constructor (legal JSON, sent by buggy or hostile trackers) are dropped from the parsed
   // body instead of refusing it: refusing would cost every valid neighbour of the event that carried one.
+  const rateLimited = new Counter({
+    name: 'telltale_collector_rate_limited_total',
+    help: 'Requests answered 429 because their write key sent more events than its rate limit, by source',
+    labelNames: ['source'],
+    registers: [deps.registry],
+  });
+  const sources = deps.sources ?? new SourceRegistry([]);
+  const rateLimiter = new RateLimiter();
+
   const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' });
 
   // Browser trackers post cross-origin, and send JSON as text/plain (analytics.js, navigator.sendBeacon) so that
@@ -153,7 +168,42 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     });
   }
 
-  async function ingest(items: unknown[], envelope: { sentAt?: number; context?: Record<string, unknown> }, reply: FastifyReply) {
+  /** The request's source, from its write key; or null once the request has been answered 401/403. */
+  function sourceOf(req: FastifyRequest, reply: FastifyReply): Source | null {
+    const source = sources.authenticate(req.headers.authorization, req.body);
+    if ('status' in source) {
+      rejected.inc({ reason: 'unauthorized' });
+      void reply.code(source.status).send({ error: source.error, field: source.field, reason: source.reason } satisfies ErrorBody);
+      return null;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && source.corsOrigins !== null && !source.corsOrigins.includes(origin)) {
+      rejected.inc({ reason: 'forbidden_origin' });
+      void reply.code(403).send({ error: 'forbidden', field: 'Origin', reason: `source ${source.name} does not accept events from ${origin}` } satisfies ErrorBody);
+      return null;
+    }
+    return source;
+  }
+
+  async function ingest(
+    items: unknown[],
+    envelope: { sentAt?: number; context?: Record<string, unknown> },
+    source: Source,
+    reply: FastifyReply,
+  ) {
+    const limit = source.rateLimit ?? deps.rateLimit;
+    const retryAfterS = limit ? rateLimiter.take(source.writeKey, Math.max(items.length, 1), limit) : null;
+    if (retryAfterS !== null) {
+      rateLimited.inc({ source: source.name });
+      return reply
+        .code(429)
+        .header('retry-after', String(retryAfterS))
+        .send({
+          error: 'rate limited',
+          field: 'writeKey',
+          reason: `source ${source.name} may send ${limit!.eventsPerSecond} events/s (burst ${limit!.burst}); retry after ${retryAfterS} s with the same messageIds`,
+        } satisfies ErrorBody);
+    }
     if (items.length > deps.maxBatchEvents) {
       rejected.inc({ reason: 'batch_too_large' }, items.length);
       return reply.code(400).send({
@@ -165,7 +215,8 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     const receivedAt = Date.now();
     const batch = validateEvents(items, {
       receivedAt,
-      keepIp: deps.keepIp,
+      keepIp: source.keepIp ?? deps.keepIp,
+      source: source.name,
       batchSentAt: envelope.sentAt,
       batchContext: envelope.context,
     });
@@ -215,22 +266,26 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   }
 
   app.post('/v1/batch', async (req, reply) => {
+    const source = sourceOf(req, reply);
+    if (source === null) return reply;
     const envelope = batchEnvelope.safeParse(req.body);
     if (!envelope.success) {
       const issue = envelope.error.issues[0]!;
       rejected.inc({ reason: 'bad_request' });
       return reply.code(400).send({ error: 'bad request', field: issue.path.length > 0 ? fieldName(issue.path) : '(body)', reason: issue.message } satisfies ErrorBody);
     }
-    return ingest(envelope.data.batch, envelope.data, reply);
+    return ingest(envelope.data.batch, envelope.data, source, reply);
   });
 
   // Single-event endpoints of the Segment HTTP API: the path names the type.
   for (const type of ['track', 'page', 'screen', 'identify'] as const) {
     app.post(`/v1/${type}`, async (req, reply) => {
+      const source = sourceOf(req, reply);
+      if (source === null) return reply;
       if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
         return reply.code(400).send({ error: 'bad request', field: '(body)', reason: 'expected a JSON object' } satisfies ErrorBody);
       }
-      return ingest([{ ...(req.body as object), type }], {}, reply);
+      return ingest([{ ...(req.body as object), type }], {}, source, reply);
     });
   }
 

@@ -1,6 +1,7 @@
 import { connectStage } from '@telltale/kafka';
 import { Counter, type ServiceDefinition } from '@telltale/runtime';
 import { loadCollectorConfig, type CollectorConfig } from './collector.config';
+import { OPEN_MODE_SOURCE, parseWriteKeys, readSourcesFile, SourceRegistry } from './collector-sources';
 import { buildCollectorServer } from './collector.server';
 
 /** The collector process: HTTP in, Avro records to events.raw out; /healthz and /metrics on its public port. */
@@ -22,6 +23,16 @@ export const collectorService: ServiceDefinition<CollectorConfig> = {
       producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES, lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() },
     });
 
+    const sources = new SourceRegistry([
+      ...(config.COLLECTOR_WRITE_KEYS ? parseWriteKeys(config.COLLECTOR_WRITE_KEYS) : []),
+      ...(config.COLLECTOR_SOURCES_FILE ? readSourcesFile(config.COLLECTOR_SOURCES_FILE) : []),
+    ]);
+    if (sources.open) {
+      logger.warn({ source: OPEN_MODE_SOURCE }, 'open development mode: no write keys configured (COLLECTOR_WRITE_KEYS, COLLECTOR_SOURCES_FILE), every request is accepted');
+    } else {
+      logger.info({ sources: sources.sources.map((s) => s.name) }, 'write keys configured');
+    }
+
     const app = buildCollectorServer({
       producer,
       deadLetters,
@@ -33,6 +44,8 @@ export const collectorService: ServiceDefinition<CollectorConfig> = {
       maxBatchEvents: config.COLLECTOR_MAX_BATCH_EVENTS,
       keepIp: config.COLLECTOR_KEEP_IP,
       corsOrigins: config.COLLECTOR_CORS_ORIGINS,
+      sources,
+      rateLimit: { eventsPerSecond: config.COLLECTOR_RATE_LIMIT_EVENTS_PER_S, burst: config.COLLECTOR_RATE_LIMIT_BURST },
     });
     try {
       await app.listen({ port: config.PORT, host: config.HOST });

@@ -4,7 +4,7 @@ import type { Topics } from '@telltale/contracts';
 import type { KafkaClient } from '@telltale/kafka';
 import { createMetricsRegistry } from '@telltale/runtime';
 import { testId, testLogger, testStage } from '@telltale/testing';
-import { buildCollectorServer } from './collector.server';
+import { buildCollectorServer, type CollectorDeps } from './collector.server';
 
 export interface TestCollector {
   topics: Topics;
@@ -15,7 +15,7 @@ export interface TestCollector {
 }
 
 /** A collector on a free port, producing to topics of its own on the test broker (limits: 64 KiB, 10 events). */
-export async function startTestCollector(name: string): Promise<TestCollector> {
+export async function startTestCollector(name: string, overrides: Partial<CollectorDeps> = {}): Promise<TestCollector> {
   const stage = await testStage(`${testId(name)}.`, 'collector');
   const app = buildCollectorServer({
     producer: stage.producer,
@@ -27,6 +27,7 @@ export async function startTestCollector(name: string): Promise<TestCollector> {
     maxBodyBytes: 64 * 1024,
     maxBatchEvents: 10,
     keepIp: false,
+    ...overrides,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return {

@@ -17,7 +17,7 @@ describe('validateEvents', () => {
         },
         { type: 'page', name: 'Home', anonymousId: 'anon-1', context: { page: { path: '/' } } },
       ],
-      { receivedAt, keepIp: false, batchSentAt: receivedAt - 100, batchContext: { library: { name: 'analytics.js' } } },
+      { receivedAt, keepIp: false, source: 'web', batchSentAt: receivedAt - 100, batchContext: { library: { name: 'analytics.js' } } },
     );
     expect(rejected).toEqual([]);
     expect(events[0]).toEqual({
@@ -31,7 +31,7 @@ describe('validateEvents', () => {
       receivedAt,
       properties: JSON.stringify({ productId: 'p1', price: 9.5 }),
       context: JSON.stringify({ library: { name: 'analytics.js' }, userAgent: 'UA' }),
-      source: 'http',
+      source: 'web',
     });
     expect(events[1]).toMatchObject({ type: 'page', event: 'Home', anonymousId: 'anon-1', timestamp: receivedAt });
     expect(events[1]!.messageId).toMatch(/^[0-9a-f-]{36}$/);
@@ -41,6 +41,7 @@ describe('validateEvents', () => {
     const { events } = validateEvents([{ type: 'page', anonymousId: 'a', context: { ip: '203.0.113.9' } }], {
       receivedAt,
       keepIp: true,
+      source: 'web',
     });
     expect(JSON.parse(events[0]!.context)).toEqual({ ip: '203.0.113.9' });
   });
@@ -56,7 +57,7 @@ describe('validateEvents', () => {
         { type: 'page', userId: 'u', properties: 'not an object' },
         'not even an object',
       ],
-      { receivedAt, keepIp: false },
+      { receivedAt, keepIp: false, source: 'web' },
     );
     expect(events).toHaveLength(1);
     expect(rejected).toEqual([
@@ -70,7 +71,7 @@ describe('validateEvents', () => {
   });
 
   it('merges identify traits into properties', () => {
-    const { events } = validateEvents([{ type: 'identify', userId: 'u', traits: { plan: 'pro' } }], { receivedAt, keepIp: false });
+    const { events } = validateEvents([{ type: 'identify', userId: 'u', traits: { plan: 'pro' } }], { receivedAt, keepIp: false, source: 'web' });
     expect(JSON.parse(events[0]!.properties)).toEqual({ plan: 'pro' });
   });
 });

@@ -104,6 +104,8 @@ export interface ValidatedBatch {
 export interface NormaliseOptions {
   receivedAt: number;
   keepIp: boolean;
+  /** The name of the source whose write key the request carried (RawEvent.source). */
+  source: string;
   /** Batch-level fields applied to every event that lacks them (Segment semantics). */
   batchSentAt?: number;
   batchContext?: Record<string, unknown>;
@@ -143,7 +145,7 @@ function toRawEvent(e: z.infer<typeof segmentEvent>, opts: NormaliseOptions): Ra
     receivedAt: opts.receivedAt,
     properties: JSON.stringify(properties),
     context: JSON.stringify(context),
-    source: 'http',
+    source: opts.source,
   };
 }
 

@@ -149,6 +149,6 @@ export interface RawEvent {
   properties: string;
   /** Context (page, userAgent, campaign, ...) as a JSON object text. */
   context: string;
-  /** Where the event entered: http (collector), or a log/API importer name. */
+  /** Where the event entered: the collector source whose write key sent it ('default' in open development mode, 'http' before write keys), or a log/API importer name. */
   source: string;
 }
