@@ -84,7 +84,7 @@ describe('collector under arbitrary input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.string(), json.map((v) => JSON.stringify(v)), fc.tuple(fc.array(anyItem, { maxLength: 5 }), fc.record({ sentAt: json, context: json }, { requiredKeys: [] })).map(([items, envelope]) => batchText(items, envelope))),
-        fc.constantFrom('/v1/batch', '/v1/track', '/v1/page', '/v1/screen', '/v1/identify'),
+        fc.constantFrom('/v1/batch', '/v1/track', '/v1/page', '/v1/screen', '/v1/identify', '/v1/b', '/v1/t', '/v1/p', '/v1/s', '/v1/i'),
         fc.constantFrom('application/json', 'text/plain'),
         async (body, path, contentType) => {
           const status = await post(path, body, contentType);

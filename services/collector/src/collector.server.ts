@@ -72,7 +72,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   // Browser trackers post cross-origin, and send JSON as text/plain (analytics.js, navigator.sendBeacon) so that
   // no CORS preflight is needed: parse it as JSON all the same.
   const origins = deps.corsOrigins ?? ['*'];
-  void app.register(cors, { origin: origins.includes('*') ? '*' : origins, methods: ['POST'], maxAge: 86_400 });
+  void app.register(cors, { origin: origins.includes('*') ? '*' : origins, methods: ['GET', 'POST'], maxAge: 86_400 });
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, app.getDefaultJsonParser('remove', 'remove'));
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
@@ -265,29 +265,57 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     return reply.code(200).send({ success: true, accepted: acceptedEvents });
   }
 
-  app.post('/v1/batch', async (req, reply) => {
-    const source = sourceOf(req, reply);
-    if (source === null) return reply;
-    const envelope = batchEnvelope.safeParse(req.body);
-    if (!envelope.success) {
-      const issue = envelope.error.issues[0]!;
-      rejected.inc({ reason: 'bad_request' });
-      return reply.code(400).send({ error: 'bad request', field: issue.path.length > 0 ? fieldName(issue.path) : '(body)', reason: issue.message } satisfies ErrorBody);
-    }
-    return ingest(envelope.data.batch, envelope.data, source, reply);
-  });
+  // Segment's browser SDK (analytics-next) posts to one-letter paths: /v1/b for batch, /v1/t for track, and so on.
+  for (const path of ['/v1/batch', '/v1/b']) {
+    app.post(path, async (req, reply) => {
+      const source = sourceOf(req, reply);
+      if (source === null) return reply;
+      const envelope = batchEnvelope.safeParse(req.body);
+      if (!envelope.success) {
+        const issue = envelope.error.issues[0]!;
+        rejected.inc({ reason: 'bad_request' });
+        return reply.code(400).send({ error: 'bad request', field: issue.path.length > 0 ? fieldName(issue.path) : '(body)', reason: issue.message } satisfies ErrorBody);
+      }
+      return ingest(envelope.data.batch, envelope.data, source, reply);
+    });
+  }
 
   // Single-event endpoints of the Segment HTTP API: the path names the type.
   for (const type of ['track', 'page', 'screen', 'identify'] as const) {
-    app.post(`/v1/${type}`, async (req, reply) => {
-      const source = sourceOf(req, reply);
-      if (source === null) return reply;
-      if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-        return reply.code(400).send({ error: 'bad request', field: '(body)', reason: 'expected a JSON object' } satisfies ErrorBody);
-      }
-      return ingest([{ ...(req.body as object), type }], {}, source, reply);
-    });
+    for (const path of [`/v1/${type}`, `/v1/${type[0]}`]) {
+      app.post(path, async (req, reply) => {
+        const source = sourceOf(req, reply);
+        if (source === null) return reply;
+        if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+          return reply.code(400).send({ error: 'bad request', field: '(body)', reason: 'expected a JSON object' } satisfies ErrorBody);
+        }
+        return ingest([{ ...(req.body as object), type }], {}, source, reply);
+      });
+    }
   }
+
+  // What analytics-next fetches when it loads (from its cdnURL): the integrations to run. Only Segment.io, pointed
+  // back at this collector, so the SDK sends here whatever host the page was served from.
+  app.get<{ Params: { writeKey: string } }>('/v1/projects/:writeKey/settings', async (req, reply) => {
+    const source = sources.open ? null : sources.byWriteKey(req.params.writeKey);
+    if (!sources.open && source === undefined) {
+      return reply.code(404).send({ error: 'not found', field: 'writeKey', reason: 'unknown write key' } satisfies ErrorBody);
+    }
+    const host = req.headers.host ?? `${req.hostname}`;
+    return reply.header('cache-control', 'no-cache').send({
+      integrations: {
+        'Segment.io': { apiKey: req.params.writeKey, apiHost: `${host}/v1`, protocol: req.protocol, unbundledIntegrations: [], addBundledMetadata: false },
+      },
+      plan: { track: { __default: { enabled: true, integrations: {} } }, identify: { __default: { enabled: true } }, group: { __default: { enabled: true } } },
+      edgeFunction: {},
+      analyticsNextEnabled: true,
+      middlewareSettings: {},
+      enabledMiddleware: {},
+      metrics: { sampleRate: 0 },
+      legacyVideoPluginsEnabled: false,
+      remotePlugins: [],
+    });
+  });
 
   return app;
 }
