@@ -66,7 +66,8 @@ export class StackHandle {
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local-stack/src/start.ts'], {
         cwd: REPO_ROOT,
-        env: { ...inherited, TELLTALE_LOCAL_DIR: opts.dir, TELLTALE_PORT_OFFSET: String(FAULTS_PORT_OFFSET), TRAFFIC_EVENTS_PER_S: '0', ...opts.env },
+        // COLLECTOR_WRITE_KEYS empty: the collector's open mode, as the load driver posts without a write key.
+        env: { ...inherited, TELLTALE_LOCAL_DIR: opts.dir, TELLTALE_PORT_OFFSET: String(FAULTS_PORT_OFFSET), TRAFFIC_EVENTS_PER_S: '0', COLLECTOR_WRITE_KEYS: '', ...opts.env },
         stdio: ['ignore', out, out],
         detached: true,
       });

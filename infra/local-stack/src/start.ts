@@ -108,8 +108,14 @@ async function main(): Promise<number> {
   // Every child carries it, so a stray process can be traced to its stack.
   process.env.TELLTALE_LOCAL_DIR = settings.localDir;
 
+  // One development write key (source `dev`), which the traffic generator sends, unless sources are configured;
+  // COLLECTOR_WRITE_KEYS set empty runs the collector in its open mode (no key needed).
+  const devWriteKey = process.env.COLLECTOR_WRITE_KEYS === undefined && !process.env.COLLECTOR_SOURCES_FILE ? trafficConfig.TRAFFIC_WRITE_KEY : undefined;
+  if (devWriteKey !== undefined) say(`write key: ${devWriteKey} (source dev): curl -u '${devWriteKey}:' localhost:${settings.ports.collector}/v1/batch …`);
+
   const stack = new LocalStack(settings, {
     serviceEnv: {
+      ...(devWriteKey !== undefined ? { COLLECTOR_WRITE_KEYS: `${devWriteKey}:dev` } : {}),
       CLICKHOUSE_DATABASE: clickhouse.database,
       // NOTE: the simulated sessions last seconds, and a logged-in user returns after TRAFFIC_MIN_RETURN_GAP_S (45 s);
       // the web convention of 30 min would merge those visits into one session.

@@ -17,6 +17,8 @@ export interface SendOutcome {
 
 export interface BatchSenderOptions {
   collectorUrl: string;
+  /** The collector source's write key, sent as HTTP Basic auth; none in the collector's open development mode. */
+  writeKey?: string;
   /** Attempts after the first for 5xx, 429 and network errors. @default 6 */
   retries?: number;
   /** @default 200 */
@@ -83,7 +85,10 @@ export class BatchSender {
     try {
       res = await this.fetchImpl(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.opts.writeKey ? { authorization: `Basic ${Buffer.from(`${this.opts.writeKey}:`).toString('base64')}` } : {}),
+        },
         body,
         signal: this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout,
       });

@@ -6,6 +6,7 @@ import { startTraffic } from './traffic-run';
 interface Received {
   ids: string[];
   sentAt: string;
+  authorization: string | undefined;
 }
 
 /** A stand-in collector on loopback that fails the first `failFirst` requests with 503. */
@@ -18,7 +19,7 @@ async function fakeCollector(failFirst: number, refuse = false) {
     req.on('end', () => {
       requests += 1;
       const parsed = JSON.parse(body) as { batch: Array<{ messageId: string }>; sentAt: string };
-      received.push({ ids: parsed.batch.map((e) => e.messageId), sentAt: parsed.sentAt });
+      received.push({ ids: parsed.batch.map((e) => e.messageId), sentAt: parsed.sentAt, authorization: req.headers.authorization });
       if (requests <= failFirst) {
         res.writeHead(503).end('{"error":"unavailable"}');
       } else if (refuse) {
@@ -58,6 +59,18 @@ describe('startTraffic', () => {
       expect(stats.accepted).toBe(stats.eventsGenerated);
       expect(stats.retries).toBe(2);
       expect(stats).toMatchObject({ rejected: 0, failed: 0, queued: 0, inFlightBatches: 0 });
+    } finally {
+      await collector.close();
+    }
+  });
+
+  it('sends the write key as HTTP Basic auth, as Segment libraries do', async () => {
+    const collector = await fakeCollector(0);
+    try {
+      const run = startTraffic({ collectorUrl: collector.url, writeKey: 'wk-traffic-1', eventsPerSecond: 100, seed: 2 });
+      await eventually(() => collector.received.length >= 1, 'a request reached the collector', 20_000);
+      await run.stop();
+      expect(collector.received[0]!.authorization).toBe(`Basic ${Buffer.from('wk-traffic-1:').toString('base64')}`);
     } finally {
       await collector.close();
     }

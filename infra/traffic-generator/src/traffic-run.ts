@@ -6,6 +6,8 @@ import { TrafficSimulator, type SimulatorOptions } from './traffic-simulator';
 export interface TrafficOptions {
   /** Base URL of the collector. */
   collectorUrl: string;
+  /** The collector source's write key. @default none (the collector's open development mode) */
+  writeKey?: string;
   /** Target events per second. */
   eventsPerSecond: number;
   /** Stop after this many seconds; unlimited when absent. */
@@ -62,7 +64,7 @@ export function startTraffic(opts: TrafficOptions): TrafficRun {
   const maxQueued = opts.maxQueuedEvents ?? 100_000;
   const simulator = new TrafficSimulator({ ...opts.simulator, seed, eventsPerSecond: opts.eventsPerSecond });
   const abort = new AbortController();
-  const sender = new BatchSender({ ...opts.sender, collectorUrl: opts.collectorUrl, signal: abort.signal, logger: opts.logger, fetch: opts.fetch });
+  const sender = new BatchSender({ ...opts.sender, collectorUrl: opts.collectorUrl, writeKey: opts.writeKey, signal: abort.signal, logger: opts.logger, fetch: opts.fetch });
 
   const queue: SegmentEvent[] = [];
   const inFlight = new Set<Promise<void>>();

@@ -2,9 +2,14 @@ import { z } from 'zod';
 import { env, loadConfig } from '@telltale/runtime';
 import type { TrafficOptions } from './traffic-run';
 
+/** The development write key `pnpm start` configures (source `dev`) and the traffic generator sends. */
+export const DEV_WRITE_KEY = 'dev-write-key';
+
 export const trafficEnv = {
   /** Where the collector listens. @default http://127.0.0.1:8080 */
   COLLECTOR_URL: env.url('http://127.0.0.1:8080'),
+  /** The collector source's write key (`pnpm start` configures the collector with it). @default dev-write-key */
+  TRAFFIC_WRITE_KEY: env.string(DEV_WRITE_KEY),
   /** Target events per second, long-run average. @default 100 */
   TRAFFIC_EVENTS_PER_S: z.coerce.number().positive().max(100_000).default(100),
   /** Stop after this many seconds. @default unlimited */
@@ -27,9 +32,10 @@ export function loadTrafficConfig(vars: NodeJS.ProcessEnv = process.env) {
 }
 
 /** The run options the TRAFFIC_* variables and COLLECTOR_URL set; the caller adds a logger (and may override the URL). */
-export function trafficOptions(config: TrafficConfig): Pick<TrafficOptions, 'collectorUrl' | 'eventsPerSecond' | 'durationS' | 'seed' | 'simulator'> {
+export function trafficOptions(config: TrafficConfig): Pick<TrafficOptions, 'collectorUrl' | 'writeKey' | 'eventsPerSecond' | 'durationS' | 'seed' | 'simulator'> {
   return {
     collectorUrl: config.COLLECTOR_URL,
+    writeKey: config.TRAFFIC_WRITE_KEY,
     eventsPerSecond: config.TRAFFIC_EVENTS_PER_S,
     durationS: config.TRAFFIC_DURATION_S,
     seed: config.TRAFFIC_SEED,
