@@ -54,6 +54,18 @@ export async function eventually<T>(
   }
 }
 
+/** Every record of `topic` that exists now (read to its end as of when reading starts), decoded. */
+export async function readTopicToEnd<T>(kafka: KafkaClient, topic: Topic<T>): Promise<T[]> {
+  const values: T[] = [];
+  const follower = await followTopic(kafka, topic, (value) => values.push(value), { groupIdPrefix: testId('reader') });
+  try {
+    await follower.caughtUp;
+    return values;
+  } finally {
+    await follower.stop();
+  }
+}
+
 /** Reads a topic from the beginning until `done(records)` holds, decoding with the topic's codec. */
 export async function readTopicUntil<T>(
   kafka: KafkaClient,

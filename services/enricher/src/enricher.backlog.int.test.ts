@@ -1,23 +1,11 @@
-import { topicsFor, type RawEvent, type Topic } from '@telltale/contracts';
-import { consumerLag, ensureTopics, followTopic, type AvroProducer, type KafkaClient } from '@telltale/kafka';
+import { topicsFor, type RawEvent } from '@telltale/contracts';
+import { consumerLag, ensureTopics, type AvroProducer, type KafkaClient } from '@telltale/kafka';
 import { startService, type ServiceHandle } from '@telltale/runtime';
-import { eventually, testId, testKafka, testLogger, testStage } from '@telltale/testing';
+import { eventually, readTopicToEnd, testId, testKafka, testLogger, testStage } from '@telltale/testing';
 import type { EnricherConfig } from './enricher.config';
 import { enricherService } from './enricher.service';
+import { T0 } from './raw-event.fixture';
 
-/** Every record of `topic` that exists now (read to the end as of when reading starts). */
-async function readAll<T>(kafka: KafkaClient, topic: Topic<T>): Promise<T[]> {
-  const values: T[] = [];
-  const follower = await followTopic(kafka, topic, (value) => values.push(value), { groupIdPrefix: testId('reader') });
-  try {
-    await follower.caughtUp;
-    return values;
-  } finally {
-    await follower.stop();
-  }
-}
-
-const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 
 // The incident: a backlog made the enricher produce a whole fetched batch (up to 1 MiB per partition, clean events
 // larger than raw ones, plus feature vectors) as one request, over the broker's limit; the consumer crashed and the
@@ -65,10 +53,10 @@ describe('enricher on a backlog much larger than the topics accept in one reques
 
     const health = await fetch(`http://127.0.0.1:${enricher.adminPort}/healthz`);
     expect(health.status).toBe(200);
-    const clean = await readAll(kafka, topics.cleanEvents);
+    const clean = await readTopicToEnd(kafka, topics.cleanEvents);
     expect(new Set(clean.map((e) => e.messageId))).toEqual(new Set(events.map((e) => e.messageId)));
     // Each user's events in one session, counted once each: the last one is its 100th.
-    const features = await readAll(kafka, topics.features);
+    const features = await readTopicToEnd(kafka, topics.features);
     const last = features.find((f) => f.messageId === 'bl-3999');
     expect(last?.features).toMatchObject({ session_events: 100, session_clicks: 100 });
   }, 120_000);

@@ -1,37 +1,11 @@
-import { topicsFor, type CleanEvent, type FeatureVector, type RawEvent, type Topic } from '@telltale/contracts';
-import { consumerLag, followTopic, type AvroProducer, type KafkaClient } from '@telltale/kafka';
+import { topicsFor, type CleanEvent, type FeatureVector } from '@telltale/contracts';
+import { consumerLag, type AvroProducer, type KafkaClient } from '@telltale/kafka';
 import { startService, type ServiceHandle } from '@telltale/runtime';
-import { eventually, testId, testLogger, testStage } from '@telltale/testing';
+import { eventually, readTopicToEnd, testId, testLogger, testStage } from '@telltale/testing';
 import type { EnricherConfig } from './enricher.config';
 import { createEnricherService } from './enricher.service';
+import { rawEvent, T0 } from './raw-event.fixture';
 
-const T0 = Date.parse('2024-05-01T10:00:00.000Z');
-const raw = (messageId: string, userId: string, overrides: Partial<RawEvent> = {}): RawEvent => ({
-  messageId,
-  type: 'track',
-  event: 'Product Clicked',
-  userId,
-  anonymousId: null,
-  timestamp: T0,
-  sentAt: null,
-  receivedAt: T0 + 10,
-  properties: '{}',
-  context: '{}',
-  source: 'http',
-  ...overrides,
-});
-
-/** Every record of `topic` that exists now (read to the end as of when reading starts). */
-async function readAll<T>(kafka: KafkaClient, topic: Topic<T>): Promise<T[]> {
-  const values: T[] = [];
-  const follower = await followTopic(kafka, topic, (value) => values.push(value), { groupIdPrefix: testId('reader') });
-  try {
-    await follower.caughtUp;
-    return values;
-  } finally {
-    await follower.stop();
-  }
-}
 
 describe('enricher when a send fails', () => {
   const prefix = `${testId('enricher_retry')}.`;
@@ -69,12 +43,12 @@ describe('enricher when a send fails', () => {
 
   it('produces every event exactly once on events.clean, with the session counters of a single try', async () => {
     const sent = [
-      raw('a-1', 'ann'),
-      raw('a-1', 'ann'), // client retry: same messageId, in the same batch
-      raw('a-2', 'ann', { timestamp: T0 + 5000, event: 'Product Added', properties: '{"productId":"p","price":4,"quantity":2}' }),
-      raw('b-1', 'ben'),
-      raw('b-2', 'ben', { timestamp: T0 + 45 * 60_000, receivedAt: T0 + 45 * 60_000 + 10 }), // after 30 min of inactivity: a new session
-      raw('b-3', 'ben', { event: 'Order Completed', properties: '{"revenue":"lots"}' }), // not an amount: dead-lettered
+      rawEvent('a-1', 'ann'),
+      rawEvent('a-1', 'ann'), // client retry: same messageId, in the same batch
+      rawEvent('a-2', 'ann', { timestamp: T0 + 5000, event: 'Product Added', properties: '{"productId":"p","price":4,"quantity":2}' }),
+      rawEvent('b-1', 'ben'),
+      rawEvent('b-2', 'ben', { timestamp: T0 + 45 * 60_000, receivedAt: T0 + 45 * 60_000 + 10 }), // after 30 min of inactivity: a new session
+      rawEvent('b-3', 'ben', { event: 'Order Completed', properties: '{"revenue":"lots"}' }), // not an amount: dead-lettered
     ];
     await producer.send(topics.rawEvents, sent.map((value) => ({ key: value.userId, value })));
 
@@ -82,11 +56,11 @@ describe('enricher when a send fails', () => {
     await eventually(async () => (await consumerLag(kafka, groupId, topics.rawEvents.name)) === 0, 'the enricher to commit every raw event');
     expect(injectedFailures).toBe(1);
 
-    const clean: CleanEvent[] = await readAll(kafka, topics.cleanEvents);
+    const clean: CleanEvent[] = await readTopicToEnd(kafka, topics.cleanEvents);
     expect(clean.map((e) => e.messageId).sort()).toEqual(['a-1', 'a-2', 'b-1', 'b-2']);
 
     // The first try's feature vectors went out before its clean events failed: the retry repeats them, identically.
-    const features: FeatureVector[] = await readAll(kafka, topics.features);
+    const features: FeatureVector[] = await readTopicToEnd(kafka, topics.features);
     const byMessage = new Map<string, FeatureVector[]>();
     for (const f of features) byMessage.set(f.messageId, [...(byMessage.get(f.messageId) ?? []), f]);
     expect([...byMessage.keys()].sort()).toEqual(['a-1', 'a-2', 'b-1', 'b-2']);

@@ -4,22 +4,9 @@ import { startService, type ServiceHandle } from '@telltale/runtime';
 import { eventually, readTopicUntil, testId, testStage, testLogger } from '@telltale/testing';
 import type { EnricherConfig } from './enricher.config';
 import { enricherService } from './enricher.service';
+import { rawEvent, T0 } from './raw-event.fixture';
 
-const T0 = Date.parse('2024-05-01T10:00:00.000Z');
-const raw = (messageId: string, overrides: Partial<RawEvent> = {}): RawEvent => ({
-  messageId,
-  type: 'track',
-  event: 'Product Clicked',
-  userId: 'dora',
-  anonymousId: null,
-  timestamp: T0,
-  sentAt: null,
-  receivedAt: T0 + 10,
-  properties: '{}',
-  context: '{}',
-  source: 'http',
-  ...overrides,
-});
+const raw = (messageId: string, overrides: Partial<RawEvent> = {}): RawEvent => rawEvent(messageId, 'dora', overrides);
 
 describe('enricher against a real broker', () => {
   const prefix = `${testId('enricher')}.`;
