@@ -6,6 +6,7 @@ import type { RawEvent, Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher, Rejection } from '@telltale/kafka';
 import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
 import { SourceRegistry, type Source } from './collector-sources';
+import { openApiDocument } from './collector.openapi';
 import { RateLimiter } from './rate-limiter';
 import { batchEnvelope, fieldName, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
 
@@ -68,6 +69,11 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   const rateLimiter = new RateLimiter();
 
   const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' });
+  const routes: RegisteredRoute[] = [];
+  registered.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method: method.toLowerCase(), url: route.url });
+  });
 
   // Browser trackers post cross-origin, and send JSON as text/plain (analytics.js, navigator.sendBeacon) so that
   // no CORS preflight is needed: parse it as JSON all the same.
@@ -265,6 +271,8 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     return reply.code(200).send({ success: true, accepted: acceptedEvents });
   }
 
+  app.get('/openapi.json', async () => openApiDocument);
+
   // Segment's browser SDK (analytics-next) posts to one-letter paths: /v1/b for batch, /v1/t for track, and so on.
   for (const path of ['/v1/batch', '/v1/b']) {
     app.post(path, async (req, reply) => {
@@ -318,6 +326,17 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   });
 
   return app;
+}
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route a collector server registered (fastify's spelling: `:param`), for the test of its OpenAPI document. */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return registered.get(app) ?? [];
 }
 
 /** Past this many bytes of a body already refused as too large, the connection is cut rather than drained. */
