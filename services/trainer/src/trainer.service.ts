@@ -103,6 +103,8 @@ export class TrainerService {
         return { outcome: 'skipped', reason: outcome.reason, message: outcome.message, rows: outcome.rows, positives: outcome.positives, durationMs: durationMs() };
       }
 
+      // A shutdown that came while the fit finished: do not start publishing (a publish already started completes).
+      if (this.stopping.signal.aborted) throw new FitCancelledError();
       const { candidate } = outcome;
       const { holdout } = candidate;
       metrics.fitDuration.observe({ model }, candidate.fit.ms / 1000);
