@@ -27,7 +27,7 @@ const jsonObject = fc.dictionary(fc.string({ maxLength: 10 }), json, { maxKeys: 
 /** Events the Segment spec allows: the collector must accept every one. */
 const validEvent = fc.record(
   {
-    type: fc.constantFrom('track', 'page', 'screen', 'identify'),
+    type: fc.constantFrom('track', 'page', 'screen', 'identify', 'group', 'alias'),
     event: fc.string({ minLength: 1, maxLength: 30 }).filter((s) => s.trim().length > 0),
     userId: id,
     anonymousId: id,
@@ -35,8 +35,10 @@ const validEvent = fc.record(
     properties: jsonObject,
     context: jsonObject,
     traits: jsonObject,
+    groupId: id,
+    previousId: id,
   },
-  { requiredKeys: ['type', 'event', 'userId'] },
+  { requiredKeys: ['type', 'event', 'userId', 'groupId', 'previousId'] },
 );
 
 /**
@@ -84,7 +86,7 @@ describe('collector under arbitrary input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.string(), json.map((v) => JSON.stringify(v)), fc.tuple(fc.array(anyItem, { maxLength: 5 }), fc.record({ sentAt: json, context: json }, { requiredKeys: [] })).map(([items, envelope]) => batchText(items, envelope))),
-        fc.constantFrom('/v1/batch', '/v1/track', '/v1/page', '/v1/screen', '/v1/identify', '/v1/b', '/v1/t', '/v1/p', '/v1/s', '/v1/i'),
+        fc.constantFrom('/v1/batch', '/v1/track', '/v1/page', '/v1/screen', '/v1/identify', '/v1/group', '/v1/alias', '/v1/b', '/v1/t', '/v1/p', '/v1/s', '/v1/i', '/v1/g', '/v1/a'),
         fc.constantFrom('application/json', 'text/plain'),
         async (body, path, contentType) => {
           const status = await post(path, body, contentType);

@@ -1,4 +1,4 @@
-import { JSON_LIMITS } from './segment-event';
+import { JSON_LIMITS, SEGMENT_CALL_TYPES } from './segment-event';
 
 // The OpenAPI 3.1 description of every route the collector serves, at GET /openapi.json. Written by hand, next to
 // the routes; collector.openapi.test.ts fails when a route is added or removed without it.
@@ -45,7 +45,7 @@ const batch = {
 };
 
 const paths: Record<string, object> = { '/v1/batch': batch, '/v1/b': batch };
-for (const type of ['track', 'page', 'screen', 'identify']) {
+for (const type of SEGMENT_CALL_TYPES) {
   paths[`/v1/${type}`] = single(type, `One ${type} call`);
   paths[`/v1/${type[0]}`] = single(type, `One ${type} call (the short path of Segment's browser SDK)`);
 }
@@ -80,11 +80,13 @@ export const openApiDocument = {
         required: ['type'],
         description: 'Needs userId or anonymousId; event for track calls. Other fields are ignored.',
         properties: {
-          type: { enum: ['track', 'page', 'screen', 'identify'] },
+          type: { enum: [...SEGMENT_CALL_TYPES] },
           event: { type: 'string', maxLength: 256 },
           name: { type: 'string', maxLength: 256 },
           userId: id,
           anonymousId: id,
+          groupId: { ...id, description: 'required for group calls' },
+          previousId: { ...id, description: 'required for alias calls: the id the user had before' },
           messageId: { type: 'string', maxLength: 256 },
           timestamp: time,
           sentAt: time,

@@ -36,6 +36,8 @@ describe('Segment short paths and settings', () => {
     ['/v1/t', 'track', { event: 'Product Clicked' }],
     ['/v1/i', 'identify', { traits: { plan: 'pro' } }],
     ['/v1/s', 'screen', { name: 'Cart' }],
+    ['/v1/g', 'group', { groupId: 'acme' }],
+    ['/v1/a', 'alias', { previousId: 'anon-0' }],
   ])('takes %s as a %s call (text/plain JSON, Basic auth)', async (path, type, fields) => {
     const messageId = `short-${type}`;
     const res = await fetch(`${url}${path}`, {

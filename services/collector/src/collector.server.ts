@@ -8,7 +8,7 @@ import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, 
 import { SourceRegistry, type Source } from './collector-sources';
 import { openApiDocument } from './collector.openapi';
 import { RateLimiter } from './rate-limiter';
-import { batchEnvelope, fieldName, partitionKeyOf, validateEvents, type EventRejection } from './segment-event';
+import { batchEnvelope, fieldName, partitionKeyOf, SEGMENT_CALL_TYPES, validateEvents, type EventRejection } from './segment-event';
 
 export interface CollectorDeps {
   producer: AvroProducer;
@@ -289,7 +289,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   }
 
   // Single-event endpoints of the Segment HTTP API: the path names the type.
-  for (const type of ['track', 'page', 'screen', 'identify'] as const) {
+  for (const type of SEGMENT_CALL_TYPES) {
     for (const path of [`/v1/${type}`, `/v1/${type[0]}`]) {
       app.post(path, async (req, reply) => {
         const source = sourceOf(req, reply);

@@ -63,7 +63,7 @@ describe('validateEvents', () => {
     expect(rejected).toEqual([
       { index: 1, messageId: 'no-name', field: 'event', reason: 'required for track events' },
       { index: 2, messageId: null, field: 'userId', reason: 'userId or anonymousId is required' },
-      { index: 3, messageId: null, field: 'type', reason: 'expected one of track, page, screen, identify' },
+      { index: 3, messageId: null, field: 'type', reason: 'expected one of track, page, screen, identify, group, alias' },
       { index: 4, messageId: null, field: 'timestamp', reason: 'expected an ISO 8601 date-time or epoch milliseconds' },
       { index: 5, messageId: null, field: 'properties', reason: 'Expected object, received string' },
       { index: 6, messageId: null, field: '(event)', reason: 'Expected object, received string' },
@@ -73,5 +73,32 @@ describe('validateEvents', () => {
   it('merges identify traits into properties', () => {
     const { events } = validateEvents([{ type: 'identify', userId: 'u', traits: { plan: 'pro' } }], { receivedAt, keepIp: false, source: 'web' });
     expect(JSON.parse(events[0]!.properties)).toEqual({ plan: 'pro' });
+  });
+});
+
+describe('group and alias calls', () => {
+  const opts = { receivedAt: Date.parse('2026-11-29T10:00:00Z'), keepIp: false, source: 'web' };
+
+  it('keep their id links in properties: groupId (with the traits) and previousId', () => {
+    const { events, rejected } = validateEvents(
+      [
+        { type: 'group', userId: 'u-1', groupId: 'acme', traits: { plan: 'team' } },
+        { type: 'alias', userId: 'u-1', previousId: 'anon-1' },
+      ],
+      opts,
+    );
+    expect(rejected).toEqual([]);
+    expect(events.map((e) => [e.type, JSON.parse(e.properties)])).toEqual([
+      ['group', { plan: 'team', groupId: 'acme' }],
+      ['alias', { previousId: 'anon-1' }],
+    ]);
+  });
+
+  it('refuses a group without groupId and an alias without previousId, naming the field', () => {
+    const { rejected } = validateEvents([{ type: 'group', userId: 'u' }, { type: 'alias', userId: 'u' }], opts);
+    expect(rejected.map((r) => [r.field, r.reason])).toEqual([
+      ['groupId', 'required for group calls'],
+      ['previousId', 'required for alias calls'],
+    ]);
   });
 });

@@ -58,15 +58,20 @@ function jsonShapeProblem(root: Record<string, unknown>): { path: (string | numb
   return null;
 }
 
+/** The Segment calls (https://segment.com/docs/connections/spec/). */
+export const SEGMENT_CALL_TYPES = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
+
 const segmentEvent = z
   .object({
-    type: z.enum(['track', 'page', 'screen', 'identify'], {
-      errorMap: () => ({ message: 'expected one of track, page, screen, identify' }),
+    type: z.enum(SEGMENT_CALL_TYPES, {
+      errorMap: () => ({ message: `expected one of ${SEGMENT_CALL_TYPES.join(', ')}` }),
     }),
     event: z.string().trim().min(1).max(256).optional(),
     name: z.string().trim().min(1).max(256).optional(),
     userId: id.nullish(),
     anonymousId: id.nullish(),
+    groupId: id.optional(),
+    previousId: id.optional(),
     messageId: z.string().trim().min(1).max(256).optional(),
     timestamp: timestamp.optional(),
     sentAt: timestamp.optional(),
@@ -80,6 +85,12 @@ const segmentEvent = z
     }
     if (e.type === 'track' && !e.event) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['event'], message: 'required for track events' });
+    }
+    if (e.type === 'group' && e.groupId === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['groupId'], message: 'required for group calls' });
+    }
+    if (e.type === 'alias' && e.previousId === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['previousId'], message: 'required for alias calls' });
     }
   });
 
@@ -133,7 +144,15 @@ function toRawEvent(e: z.infer<typeof segmentEvent>, opts: NormaliseOptions): Ra
   const context: Record<string, unknown> = { ...opts.batchContext, ...e.context };
   // Privacy: IP addresses are personal data; keep them only when the operator asked for it.
   if (!opts.keepIp) delete context.ip;
-  const properties = e.type === 'identify' ? { ...e.traits, ...e.properties } : (e.properties ?? {});
+  // identify and group carry traits; group and alias their id links, which RawEvent has no field for.
+  const properties =
+    e.type === 'identify'
+      ? { ...e.traits, ...e.properties }
+      : e.type === 'group'
+        ? { ...e.traits, ...e.properties, groupId: e.groupId }
+        : e.type === 'alias'
+          ? { ...e.properties, previousId: e.previousId }
+          : (e.properties ?? {});
   return {
     messageId: e.messageId ?? randomUUID(),
     type: e.type,

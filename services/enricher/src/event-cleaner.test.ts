@@ -52,3 +52,10 @@ describe('order value of a purchase (Segment e-commerce spec)', () => {
     expect(clean).toMatchObject({ kind: 'purchase', revenue: 6, properties: { products } });
   });
 });
+
+describe('group and alias calls', () => {
+  it.each(['group', 'alias'] as const)('a %s call is a clean identify event named after it, with its ids kept', (type) => {
+    const raw = { ...orderCompleted({ groupId: 'acme', previousId: 'anon-1' }), type, event: null };
+    expect(normaliseEvent(raw, { maxFutureMs: 0 })).toMatchObject({ type: 'identify', kind: 'identify', event: type, properties: { groupId: 'acme', previousId: 'anon-1' } });
+  });
+});

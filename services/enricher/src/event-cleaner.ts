@@ -1,4 +1,4 @@
-import { userKeyOf, type EventKind, type RawEvent } from '@telltale/contracts';
+import { userKeyOf, type EventKind, type EventType, type RawEvent } from '@telltale/contracts';
 
 /**
  * Why a raw event cannot become a clean one; goes to the dead-letter topic. A class, so a failure can never be confused
@@ -13,6 +13,8 @@ export class CleaningFailure {
 
 /** A raw event validated and normalised, before sessionisation. */
 export interface NormalisedEvent {
+  /** The clean event's type: group and alias calls count as identify (see cleanTypeOf). */
+  type: EventType;
   userKey: string;
   event: string;
   kind: EventKind;
@@ -52,8 +54,17 @@ const KIND_BY_EVENT_NAME: Record<string, EventKind> = {
 
 export function kindOf(type: RawEvent['type'], event: string | null): EventKind {
   if (type === 'page' || type === 'screen') return 'page_view';
-  if (type === 'identify') return 'identify';
+  if (type === 'identify' || type === 'group' || type === 'alias') return 'identify';
   return KIND_BY_EVENT_NAME[(event ?? '').trim().toLowerCase()] ?? 'other';
+}
+
+/**
+ * NOTE: group and alias calls only link ids (to a group, to an earlier id), like identify: in events.clean they are
+ * identify events named `group`/`alias`, with their ids in properties; no behaviour, so no feature vector. Mapping
+ * them keeps CleanEvent's type (and ClickHouse's rows) unchanged for every reader.
+ */
+export function cleanTypeOf(type: RawEvent['type']): EventType {
+  return type === 'group' || type === 'alias' ? 'identify' : type;
 }
 
 const EARLIEST_PLAUSIBLE = Date.parse('2000-01-01T00:00:00Z');
@@ -147,6 +158,7 @@ export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): No
 
   const page = (typeof context.page === 'object' && context.page !== null ? context.page : {}) as Record<string, unknown>;
   return {
+    type: cleanTypeOf(raw.type),
     userKey,
     event: raw.event ?? raw.type,
     kind,

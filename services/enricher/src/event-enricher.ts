@@ -88,7 +88,7 @@ export class EventEnricher {
     const time = new Date(n.eventTime);
     const clean: CleanEvent = {
       messageId: raw.messageId,
-      type: raw.type,
+      type: n.type,
       event: n.event,
       kind: n.kind,
       userKey: n.userKey,
