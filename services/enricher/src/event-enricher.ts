@@ -89,6 +89,7 @@ export class EventEnricher {
     const clean: CleanEvent = {
       messageId: raw.messageId,
       type: n.type,
+      source: raw.source,
       event: n.event,
       kind: n.kind,
       userKey: n.userKey,

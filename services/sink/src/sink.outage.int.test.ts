@@ -35,6 +35,7 @@ const clean = (messageId: string): CleanEvent => ({
   revenue: null,
   searchQuery: null,
   properties: '{}',
+  source: 'default',
 });
 
 // A ClickHouse of this test's own (the embedded server, in process) so it can be taken down and brought back.

@@ -30,6 +30,7 @@ const clean = (messageId: string, overrides: Partial<CleanEvent> = {}): CleanEve
   revenue: 59.9,
   searchQuery: null,
   properties: '{"revenue":59.9}',
+  source: 'shop-web',
   ...overrides,
 });
 
@@ -95,7 +96,7 @@ describe('sink against a real broker and ClickHouse', () => {
 
     const [event] = await (
       await db.client.query({
-        query: `SELECT message_id, kind, user_key, session_id, toUnixTimestamp64Milli(event_time) AS t, revenue, category, page_path, hour_of_day, day_of_week
+        query: `SELECT message_id, kind, user_key, session_id, toUnixTimestamp64Milli(event_time) AS t, revenue, category, page_path, hour_of_day, day_of_week, source
                 FROM events WHERE message_id = {id:String}`,
         query_params: { id: 's-1' },
         format: 'JSONEachRow',
@@ -113,6 +114,7 @@ describe('sink against a real broker and ClickHouse', () => {
       page_path: '/checkout',
       hour_of_day: 10,
       day_of_week: 3,
+      source: 'shop-web',
     });
     const [features] = await (await db.client.query({ query: 'SELECT features FROM session_features', format: 'JSONEachRow' })).json<{ features: Record<string, number> }>();
     expect(features!.features).toEqual({ session_events: 3, hour_sin: -0.5 });

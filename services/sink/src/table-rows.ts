@@ -28,6 +28,7 @@ export function eventRow(e: CleanEvent) {
     revenue: e.revenue,
     search_query: e.searchQuery,
     properties: e.properties,
+    source: e.source,
   };
 }
 

@@ -37,6 +37,8 @@ export interface CleanEvent {
   searchQuery: null | string;
   /** All properties as a JSON object text. */
   properties: string;
+  /** RawEvent.source: the collector source whose write key sent the event ('http' for events from before sources). */
+  source: string;
 }
 
 /** A record a stage could not process, with why and from where. Value of topic events.dlq. */
