@@ -137,11 +137,24 @@ export interface LocalKafka {
  * For jest's global setup: uses KAFKA_BROKERS when set; otherwise starts (or reuses) the local KRaft broker from
  * infra/kafka in the background (`kafka.sh start`), so a test run shares one broker across its workers.
  */
-export async function ensureKafka(opts: { port: number; dataDir: string; log?: (line: string) => void }): Promise<LocalKafka> {
+export async function ensureKafka(opts: {
+  port: number;
+  dataDir: string;
+  log?: (line: string) => void;
+  /**
+   * Start on an empty log when the broker is not running yet (a broker already running is reused as it is). For the
+   * tests' throwaway topics: thousands left by earlier runs slow the broker's start, and it then answers before it
+   * serves newly created topics ("This server does not host this topic-partition").
+   */
+  freshLog?: boolean;
+}): Promise<LocalKafka> {
   if (process.env.KAFKA_BROKERS) {
     return { brokers: process.env.KAFKA_BROKERS, stop: async () => undefined };
   }
   const env = { ...process.env, KAFKA_PORT: String(opts.port), KAFKA_CONTROLLER_PORT: String(opts.port + 1), KAFKA_DATA_DIR: opts.dataDir };
+  if (opts.freshLog && spawnSync('bash', [KAFKA_SCRIPT, 'status'], { env, stdio: 'ignore' }).status === 3) {
+    spawnSync('bash', [KAFKA_SCRIPT, 'reset'], { env, stdio: 'ignore' });
+  }
   const started = spawnSync('bash', [KAFKA_SCRIPT, 'start'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (started.status !== 0) {
     throw new Error(`local Kafka did not start (infra/kafka/kafka.sh start exited ${started.status}):\n${started.stdout}\n${started.stderr}`);

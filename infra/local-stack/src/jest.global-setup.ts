@@ -31,7 +31,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.CLICKHOUSE_PASSWORD = containers.clickhouse.password;
   } else {
     const local = path.join(REPO_ROOT, '.local');
-    kafka = await ensureKafka({ port: 19092, dataDir: path.join(local, 'kafka-test') });
+    kafka = await ensureKafka({ port: 19092, dataDir: path.join(local, 'kafka-test'), freshLog: true });
     // A fresh ClickHouse data dir per run, removed at teardown: tests never see an earlier run's tables.
     const chdbDir = path.join(local, `chdb-test-${process.pid}`);
     scratchDirs.push(chdbDir);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, stop as stopEsbuild } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { readTopicUntil } from '@telltale/testing';
 import { SourceRegistry } from './collector-sources';
@@ -24,6 +24,8 @@ async function sdkBundle(): Promise<string> {
     write: false,
     logLevel: 'silent',
   });
+  // NOTE: esbuild keeps a service process running for the next build; it would keep jest from exiting.
+  await stopEsbuild();
   return result.outputFiles[0]!.text;
 }
 
