@@ -6,6 +6,7 @@
  * A model names its inputs (Model.featureNames) and the transform they come from (Model.featureTransform). An input
  * name is either one of DERIVED_INPUTS below or the name of a session feature, taken as it is.
  */
+import { SESSION_FEATURE_NAMES, TIME_FEATURE_NAMES, type SessionFeatureName } from '@telltale/contracts';
 
 /** What the scorer gets in a FeatureVector, and what a training row holds. */
 export interface FeatureSource {
@@ -29,18 +30,9 @@ export const KNOWN_FEATURE_TRANSFORMS: readonly string[] = [RAW_FEATURE_TRANSFOR
 export const ONE_HOT_EVENT_KINDS = ['page_view', 'click', 'search', 'add_to_cart', 'other'] as const;
 
 /** Session counters and amounts whose log1p is an input: their effect on the log-odds flattens as they grow. */
-export const LOG_SCALED_FEATURES = [
-  'session_events',
-  'session_page_views',
-  'session_clicks',
-  'session_searches',
-  'session_add_to_carts',
-  'session_cart_value',
-  'session_duration_s',
-  'seconds_since_prev_event',
-  'user_prior_sessions',
-  'user_prior_purchases',
-] as const;
+export const LOG_SCALED_FEATURES = SESSION_FEATURE_NAMES.filter(
+  (name): name is Exclude<SessionFeatureName, (typeof TIME_FEATURE_NAMES)[number]> => !(TIME_FEATURE_NAMES as readonly string[]).includes(name),
+);
 
 /**
  * Session features that encode the wall clock. With less data than TIME_FEATURE_MIN_SPAN_DAYS they mostly encode

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventKind } from '@telltale/contracts';
+import type { EventKind, SessionFeatureName } from '@telltale/contracts';
 import { BoundedLru } from './bounded-lru';
 
 interface SessionState {
@@ -22,28 +22,10 @@ interface UserState {
   priorPurchases: number;
 }
 
-/** Names of the features every FeatureVector carries; the trainer and scorer align by these names. */
-export const FEATURE_NAMES = [
-  'session_events',
-  'session_page_views',
-  'session_clicks',
-  'session_searches',
-  'session_add_to_carts',
-  'session_cart_value',
-  'session_duration_s',
-  'seconds_since_prev_event',
-  'hour_sin',
-  'hour_cos',
-  'is_weekend',
-  'user_prior_sessions',
-  'user_prior_purchases',
-] as const;
-
-export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 export interface SessionSnapshot {
   sessionId: string;
-  features: Record<FeatureName, number>;
+  features: Record<SessionFeatureName, number>;
 }
 
 /**

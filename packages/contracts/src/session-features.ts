@@ -1,0 +1,25 @@
+/**
+ * The session features every FeatureVector carries (its `features` map), in one place: the enricher computes them,
+ * the trainer and scorer align models by these names, the bench fits on them. Their meaning is in the README
+ * ("Features").
+ */
+export const SESSION_FEATURE_NAMES = [
+  'session_events',
+  'session_page_views',
+  'session_clicks',
+  'session_searches',
+  'session_add_to_carts',
+  'session_cart_value',
+  'session_duration_s',
+  'seconds_since_prev_event',
+  'hour_sin',
+  'hour_cos',
+  'is_weekend',
+  'user_prior_sessions',
+  'user_prior_purchases',
+] as const;
+
+export type SessionFeatureName = (typeof SESSION_FEATURE_NAMES)[number];
+
+/** The time-of-day and weekday features: meaningful only when the data spans days (see the trainer's gate). */
+export const TIME_FEATURE_NAMES = ['hour_sin', 'hour_cos', 'is_weekend'] as const satisfies readonly SessionFeatureName[];
