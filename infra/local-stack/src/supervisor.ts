@@ -214,7 +214,14 @@ export class SupervisedProcess<N extends string = string> {
       const delay = restartDelayMs(failures, this.policy);
       this.events.log?.(`${this.name} (pid ${incarnation.pid}) exited (${describeExit(exit)}); restarting in ${(delay / 1000).toFixed(1)} s`);
       this.update({ status: 'restarting' });
-      await Promise.race([sleep(delay), this.restartsEnded.promise]);
+      // The back-off ends early when restarts end (a stop); its timer is cleared then, so it cannot hold the process.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        void this.restartsEnded.promise.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       if (!this.restartsAllowed) {
         this.update({ status: 'exited' });
         this.firstHealthy.reject(new Error(`${this.name} exited while the stack stops`));
@@ -328,4 +335,3 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
