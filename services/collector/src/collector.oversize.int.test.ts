@@ -1,14 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { connectStage, type KafkaStage } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
 import { brokersFromEnv, readTopicUntil, testId, testLogger } from '@telltale/testing';
-import { buildCollectorServer } from './collector.server';
+import { buildTestCollectorServer } from './collector.test-server';
 
 describe('collector with an event larger than the topic accepts', () => {
   // Requests of at most 16 KiB, as if events.raw had max.message.bytes of 17 KiB; the body limit (64 KiB) is larger.
   const maxRequestBytes = 16 * 1024;
   let stage: KafkaStage;
-  let app: ReturnType<typeof buildCollectorServer>;
+  let app: ReturnType<typeof buildTestCollectorServer>;
   let url: string;
 
   beforeAll(async () => {
@@ -19,16 +18,10 @@ describe('collector with an event larger than the topic accepts', () => {
       logger: testLogger(),
       producer: { maxRequestBytes },
     });
-    app = buildCollectorServer({
+    app = buildTestCollectorServer({
       producer: stage.producer,
       deadLetters: stage.deadLetters,
       topics: stage.topics,
-      logger: testLogger(),
-      registry: createMetricsRegistry('collector'),
-      health: {},
-      maxBodyBytes: 64 * 1024,
-      maxBatchEvents: 10,
-      keepIp: false,
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

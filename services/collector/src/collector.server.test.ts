@@ -2,22 +2,15 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { topicsFor } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher } from '@telltale/kafka';
-import { createLogger, createMetricsRegistry } from '@telltale/runtime';
-import { buildCollectorServer } from './collector.server';
+import { buildTestCollectorServer } from './collector.test-server';
 
 // The broker's side is faked here to reach the path a real broker rarely takes on demand: no acknowledgement.
 // The integration test covers the acknowledged path against the real broker.
 function server(send: () => Promise<void>) {
-  return buildCollectorServer({
+  return buildTestCollectorServer({
     producer: { sendFitting: () => send().then(() => []) } as unknown as AvroProducer,
     deadLetters: { publish: send } as unknown as DeadLetterPublisher,
     topics: topicsFor(''),
-    logger: createLogger('test', 'silent'),
-    registry: createMetricsRegistry('collector'),
-    health: {},
-    maxBodyBytes: 64 * 1024,
-    maxBatchEvents: 10,
-    keepIp: false,
   });
 }
 

@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Topics } from '@telltale/contracts';
 import type { KafkaClient } from '@telltale/kafka';
-import { createMetricsRegistry } from '@telltale/runtime';
-import { testId, testLogger, testStage } from '@telltale/testing';
-import { buildCollectorServer, type CollectorDeps } from './collector.server';
+import { testId, testStage } from '@telltale/testing';
+import type { CollectorDeps } from './collector.server';
+import { buildTestCollectorServer } from './collector.test-server';
 
 export interface TestCollector {
   topics: Topics;
@@ -17,16 +17,10 @@ export interface TestCollector {
 /** A collector on a free port, producing to topics of its own on the test broker (limits: 64 KiB, 10 events). */
 export async function startTestCollector(name: string, overrides: Partial<CollectorDeps> = {}): Promise<TestCollector> {
   const stage = await testStage(`${testId(name)}.`, 'collector');
-  const app = buildCollectorServer({
+  const app = buildTestCollectorServer({
     producer: stage.producer,
     deadLetters: stage.deadLetters,
     topics: stage.topics,
-    logger: testLogger(),
-    registry: createMetricsRegistry('collector'),
-    health: {},
-    maxBodyBytes: 64 * 1024,
-    maxBatchEvents: 10,
-    keepIp: false,
     ...overrides,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { topicsFor, type RawEvent, type Topic } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher, OutgoingRecord, Rejection } from '@telltale/kafka';
-import { createLogger, createMetricsRegistry } from '@telltale/runtime';
-import { buildCollectorServer, type CollectorDeps } from './collector.server';
+import type { CollectorDeps } from './collector.server';
+import { buildTestCollectorServer } from './collector.test-server';
 
 export interface UnitCollector {
   app: FastifyInstance;
@@ -32,16 +32,10 @@ export function unitCollector(overrides: Partial<CollectorDeps> = {}): UnitColle
       return Promise.resolve();
     },
   } as unknown as DeadLetterPublisher;
-  const app = buildCollectorServer({
+  const app = buildTestCollectorServer({
     producer,
     deadLetters,
     topics: topicsFor(''),
-    logger: createLogger('test', 'silent'),
-    registry: createMetricsRegistry('collector'),
-    health: {},
-    maxBodyBytes: 64 * 1024,
-    maxBatchEvents: 10,
-    keepIp: false,
     ...overrides,
   });
   return { app, produced, deadLettered };
