@@ -1,14 +1,13 @@
 // A real browser on another origin sends events the ways browser trackers do: fetch with a text/plain JSON body
 // (analytics.js, no CORS preflight), navigator.sendBeacon (page unload), and fetch with application/json
 // (preflighted). All three must reach events.raw.
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { readTopicUntil } from '@telltale/testing';
 import { startTestCollector, type TestCollector } from './collector.test-harness';
+import { launchTestChromium } from './collector.test-chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function trackerPage(collectorUrl: string): string {
   return `<!doctype html><html><body><script>
@@ -29,9 +28,6 @@ describe('collector from a browser on another origin', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
-    }
     collector = await startTestCollector('browser');
     // The shop's site: another port, so another origin.
     site = http.createServer((_req, res) => {
@@ -39,10 +35,7 @@ describe('collector from a browser on another origin', () => {
       res.end(trackerPage(collector.url));
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchTestChromium();
   });
 
   afterAll(async () => {

@@ -1,17 +1,16 @@
 // Segment's browser SDK, unchanged (@segment/analytics-next, bundled as it is), in headless Chromium on a page of
 // another origin, with its CDN URL pointed at the collector: it fetches its settings from the collector and sends
 // identify, page and track to the collector's short paths. All three must reach events.raw with the right ids.
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { readTopicUntil } from '@telltale/testing';
 import { SourceRegistry } from './collector-sources';
 import { startTestCollector, type TestCollector } from './collector.test-harness';
+import { launchTestChromium } from './collector.test-chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WRITE_KEY = 'wk-shop-browser-1';
 
 /** The SDK's own code in one script (its lazily loaded chunks inlined), exposing AnalyticsBrowser on window. */
@@ -48,9 +47,6 @@ describe('Segment analytics-next in Chromium, pointed at the collector', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
-    }
     collector = await startTestCollector('segment-sdk', {
       sources: new SourceRegistry([{ name: 'shop-web', writeKey: WRITE_KEY, corsOrigins: null, keepIp: null, rateLimit: null }]),
     });
@@ -66,10 +62,7 @@ describe('Segment analytics-next in Chromium, pointed at the collector', () => {
       res.end(shopPage(collector.url));
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchTestChromium();
   }, 120_000);
 
   afterAll(async () => {
