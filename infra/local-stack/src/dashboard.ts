@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@telltale/clickhouse';
-import { CounterRate, countOf, maxOf, parseMetricsText, sumOf, type MetricSample } from './metrics-text';
+import { CounterRate, countOf, maxOf, parseMetricsText, sumOf, type MetricSample } from '@telltale/runtime';
 import { healthOf, type ServiceName } from './pipeline';
 import type { ProcessStatus } from './stack-file';
 

@@ -1,2 +1,2 @@
 export { REPO_ROOT, ensureKafka, spawnTsx, stopChild, waitForHttp } from './infrastructure';
-export { parseMetricsText, sumOf } from './metrics-text';
+export { parseMetricsText, sumOf } from '@telltale/runtime';
