@@ -123,6 +123,7 @@ export class EventEnricher {
             eventKind: n.kind,
             eventTime: n.eventTime,
             computedAt: enrichedAt,
+            receivedAt: raw.receivedAt,
             features: snapshot.features,
           };
     return { outcome: 'enriched', clean, features };

@@ -25,6 +25,7 @@ const vector = (eventKind: string, features: Record<string, number>): FeatureVec
   eventKind,
   eventTime: 1_000,
   computedAt: 1_100,
+  receivedAt: 1_050,
   features,
 });
 
@@ -35,7 +36,7 @@ function live(m: Model): LiveModel {
 }
 
 describe('predictionsFor', () => {
-  it('scores each vector with the shared input transform and carries its ids, the model version and both times', () => {
+  it('scores each vector with the shared input transform and carries its ids, the model version and the three times', () => {
     const [p] = predictionsFor([vector('add_to_cart', { session_clicks: 6 })], live(model), 2_000);
     expect(p).toEqual({
       userKey: 'u1',
@@ -47,6 +48,7 @@ describe('predictionsFor', () => {
       probability: sigmoid(-0.5 + 1.5 * 2 + 1 * 1.5),
       eventTime: 1_000,
       predictedAt: 2_000,
+      receivedAt: 1_050,
     });
   });
 

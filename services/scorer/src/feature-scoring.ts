@@ -27,5 +27,6 @@ export function predictionsFor(vectors: readonly FeatureVector[], live: LiveMode
     probability: live.compiled.probability(v),
     eventTime: v.eventTime,
     predictedAt,
+    receivedAt: v.receivedAt,
   }));
 }

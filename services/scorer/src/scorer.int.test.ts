@@ -37,6 +37,7 @@ const vector = (i: number, features: Record<string, number>, eventKind = i % 2 ?
   eventKind,
   eventTime: Date.now() - 50,
   computedAt: Date.now(),
+  receivedAt: Date.now() - 20,
   features,
 });
 
@@ -93,7 +94,7 @@ describe('scorer against a real broker', () => {
       const byMessage = new Map(predictions.map((p) => [p.messageId, p]));
       for (const v of vectors) {
         const p = byMessage.get(v.messageId);
-        expect(p).toMatchObject({ userKey: v.userKey, sessionId: v.sessionId, modelName: 'purchase_propensity', modelVersion: 2, eventTime: v.eventTime });
+        expect(p).toMatchObject({ userKey: v.userKey, sessionId: v.sessionId, modelName: 'purchase_propensity', modelVersion: 2, eventTime: v.eventTime, receivedAt: v.receivedAt });
         expect(p!.probability).toBe(scoreProbability(live, v));
         expect(p!.predictedAt).toBeGreaterThanOrEqual(v.eventTime);
       }

@@ -23,5 +23,13 @@ export function createScorerMetrics(registry: Registry) {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    /** The pipeline's own latency, free of client clocks: from the collector's receipt of the event to its score. */
+    receiptLatency: new Histogram({
+      name: 'telltale_scorer_receipt_to_prediction_seconds',
+      help: 'From the collector receiving the event (receivedAt) to predictedAt',
+      labelNames: ['model'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
   };
 }

@@ -82,13 +82,13 @@ describe('sink against a real broker and ClickHouse', () => {
     await producer.send(topics.features, [
       {
         key: 'erin',
-        value: { userKey: 'erin', sessionId: 's-1', messageId: 's-1', eventKind: 'purchase', eventTime: T0, computedAt: T0 + 30, features: { session_events: 3, hour_sin: -0.5 } },
+        value: { userKey: 'erin', sessionId: 's-1', messageId: 's-1', eventKind: 'purchase', eventTime: T0, computedAt: T0 + 30, receivedAt: T0 + 10, features: { session_events: 3, hour_sin: -0.5 } },
       },
     ]);
     await producer.send(topics.predictions, [
       {
         key: 'erin',
-        value: { userKey: 'erin', sessionId: 's-1', messageId: 's-1', modelName: 'purchase_propensity', modelVersion: 7, probability: 0.25, eventTime: T0, predictedAt: T0 + 40 },
+        value: { userKey: 'erin', sessionId: 's-1', messageId: 's-1', modelName: 'purchase_propensity', modelVersion: 7, probability: 0.25, eventTime: T0, predictedAt: T0 + 40, receivedAt: T0 + 10 },
       },
     ]);
 
@@ -118,8 +118,8 @@ describe('sink against a real broker and ClickHouse', () => {
     });
     const [features] = await (await db.client.query({ query: 'SELECT features FROM session_features', format: 'JSONEachRow' })).json<{ features: Record<string, number> }>();
     expect(features!.features).toEqual({ session_events: 3, hour_sin: -0.5 });
-    const [prediction] = await (await db.client.query({ query: 'SELECT model_version, probability FROM predictions', format: 'JSONEachRow' })).json<Record<string, unknown>>();
-    expect({ ...prediction, model_version: Number(prediction!.model_version) }).toEqual({ model_version: 7, probability: 0.25 });
+    const [prediction] = await (await db.client.query({ query: 'SELECT model_version, probability, toUnixTimestamp64Milli(received_at) AS received FROM predictions', format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    expect({ ...prediction, model_version: Number(prediction!.model_version), received: Number(prediction!.received) }).toEqual({ model_version: 7, probability: 0.25, received: T0 + 10 });
 
     const dlq = await readTopicUntil(kafka, topics.deadLetters, (r) => r.length >= 1);
     expect(dlq[0]!.value).toMatchObject({ stage: 'sink', sourceTopic: topics.cleanEvents.name, reason: expect.stringMatching(/cannot map to a events row/) });

@@ -54,6 +54,7 @@ export function predictionRow(p: Prediction) {
     probability: p.probability,
     event_time: toClickHouseTime(p.eventTime),
     predicted_at: toClickHouseTime(p.predictedAt),
+    received_at: toClickHouseTime(p.receivedAt),
   };
 }
 

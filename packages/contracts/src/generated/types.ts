@@ -68,6 +68,8 @@ export interface FeatureVector {
   eventKind: string;
   eventTime: number;
   computedAt: number;
+  /** When the collector received the event (RawEvent.receivedAt), UTC ms, carried through so latency from receipt is measured; 0 for vectors written before this field. */
+  receivedAt: number;
   /** Feature name → value; names are listed in the README. */
   features: Record<string, number>;
 }
@@ -130,6 +132,8 @@ export interface Prediction {
   probability: number;
   eventTime: number;
   predictedAt: number;
+  /** When the collector received the event this prediction scores (RawEvent.receivedAt), UTC ms: predictedAt − receivedAt is the pipeline's receipt-to-prediction latency; 0 for predictions written before this field. */
+  receivedAt: number;
 }
 
 export type RawEventType = 'track' | 'page' | 'screen' | 'identify' | 'group' | 'alias';
