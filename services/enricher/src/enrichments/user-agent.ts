@@ -1,0 +1,80 @@
+/**
+ * User agent → browser, OS, device type, bot flag.
+ *
+ * Parser: bowser 2.x (MIT, github.com/bowser-js/bowser, releases through 2026). NOTE: ua-parser-js, the usual choice,
+ * is AGPL-3.0 from v2 on (v1.x is MIT but frozen at an older rule set); device-detector-js is LGPL-3.0 and isbot is
+ * under the Unlicense, none of which the project's licence rule (MIT/Apache/BSD/ISC) allows. bowser recognises the
+ * browsers and systems analysts ask about and the large crawlers (Googlebot, bingbot, YandexBot, GPTBot,
+ * facebookexternalhit, ...) as platform type `bot`.
+ */
+import Bowser from 'bowser';
+
+export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'bot' | 'other';
+
+export interface UserAgentFields {
+  /** The user agent as sent, trimmed; null when the event carried none. */
+  userAgent: string | null;
+  browserName: string | null;
+  browserVersion: string | null;
+  osName: string | null;
+  osVersion: string | null;
+  /** null when the event carried no user agent (server-side sources rarely send one): unknown, not `other`. */
+  deviceType: DeviceType | null;
+  isBot: boolean;
+}
+
+/**
+ * Automated clients bowser does not name (it names the large crawlers): self-declared robots ("AhrefsBot/7.0",
+ * "MJ12bot;", "DuckDuckBot-Https", or an info link "+http://…" as crawlers add), crawlers and spiders, command-line
+ * and library HTTP clients, headless browsers and uptime monitors. Kept short on purpose: each entry is a word such
+ * clients put in their user agent and no browser does. TRICKY: "bot" must be followed by a separator a robot's name
+ * has ("/", ";", ")", "-", "_", the end): phone makers' names end in it too ("CUBOT KINGKONG 7").
+ */
+const AUTOMATED_CLIENT =
+  /bot(?:[/;)_-]|$)|\+https?:\/\/|crawl|spider|slurp|scrap|headless|phantomjs|selenium|puppeteer|playwright|lighthouse|pingdom|uptime|monitor|^curl\/|^wget\/|^python-|^python\/|aiohttp|^go-http-client|^java\/|okhttp|^apache-httpclient|^axios\/|^node-fetch|^got\b|^undici|^postmanruntime|^insomnia|^libwww-perl|^php\/|^ruby\b|^httpie/i;
+
+/** Longest user agent parsed; browsers send a few hundred characters, more is junk not worth a regex pass. */
+const MAX_USER_AGENT_CHARS = 1_024;
+
+const NO_USER_AGENT: UserAgentFields = {
+  userAgent: null,
+  browserName: null,
+  browserVersion: null,
+  osName: null,
+  osVersion: null,
+  deviceType: null,
+  isBot: false,
+};
+
+export function userAgentFieldsOf(userAgent: string | null | undefined): UserAgentFields {
+  const ua = userAgent?.trim().slice(0, MAX_USER_AGENT_CHARS) ?? '';
+  if (ua === '') return NO_USER_AGENT;
+  const parsed = Bowser.parse(ua);
+  const isBot = parsed.platform.type === 'bot' || AUTOMATED_CLIENT.test(ua);
+  return {
+    userAgent: ua,
+    browserName: nonEmpty(parsed.browser.name),
+    browserVersion: nonEmpty(parsed.browser.version),
+    osName: nonEmpty(parsed.os.name),
+    // Windows reports its kernel version ("NT 10.0"); the name analysts know ("10") is bowser's versionName.
+    osVersion: parsed.os.name === 'Windows' ? nonEmpty(parsed.os.versionName ?? parsed.os.version) : nonEmpty(parsed.os.version),
+    deviceType: isBot ? 'bot' : deviceTypeOf(parsed.platform.type),
+    isBot,
+  };
+}
+
+function deviceTypeOf(platformType: string | undefined): DeviceType {
+  switch (platformType) {
+    case 'desktop':
+    case 'mobile':
+    case 'tablet':
+      return platformType;
+    default:
+      // tv, console, or a user agent bowser cannot place.
+      return 'other';
+  }
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
