@@ -1,5 +1,5 @@
 import { createAvroCodec, type AvroCodec } from './avro-codec';
-import type { CleanEvent, DeadLetter, FeatureVector, Model, Prediction, RawEvent } from './generated/types';
+import type { CleanEvent, DeadLetter, EnricherStateEntry, FeatureVector, IdentityLink, Model, Prediction, RawEvent } from './generated/types';
 
 // Every topic the pipeline uses, defined once with its value schema. Keys are UTF-8 user keys
 // (userId, else anonymousId) so one user's events stay ordered on one partition; models are keyed by model name.
@@ -10,6 +10,9 @@ export const TOPIC_DEFAULTS = {
   features: { name: 'features', schemaFile: 'feature-vector.avsc', compacted: false },
   models: { name: 'models', schemaFile: 'model.avsc', compacted: true },
   predictions: { name: 'predictions', schemaFile: 'prediction.avsc', compacted: false },
+  identityLinks: { name: 'identities', schemaFile: 'identity-link.avsc', compacted: false },
+  // The enricher's changelog: as many partitions as events.raw (the enricher checks), written only in its transactions.
+  enricherState: { name: 'enricher.state', schemaFile: 'enricher-state.avsc', compacted: true },
 } as const;
 
 export type TopicId = keyof typeof TOPIC_DEFAULTS;
@@ -21,6 +24,8 @@ interface TopicValues {
   features: FeatureVector;
   models: Model;
   predictions: Prediction;
+  identityLinks: IdentityLink;
+  enricherState: EnricherStateEntry;
 }
 
 export interface Topic<T> {
@@ -58,6 +63,8 @@ export function topicsFor(prefix = ''): Topics {
     features: build('features'),
     models: build('models'),
     predictions: build('predictions'),
+    identityLinks: build('identityLinks'),
+    enricherState: build('enricherState'),
   };
 }
 

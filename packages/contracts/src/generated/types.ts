@@ -58,6 +58,32 @@ export interface DeadLetter {
   failedAt: number;
 }
 
+/** One visitor (anonymousId, else userId): the current session, what came before it, and the user it is linked to. */
+export interface VisitorState {
+  sessionId: string;
+  startedAt: number;
+  /** Latest event time seen: the visitor's own watermark for lateness. */
+  lastEventTime: number;
+  events: number;
+  pageViews: number;
+  clicks: number;
+  searches: number;
+  addToCarts: number;
+  cartValue: number;
+  purchased: boolean;
+  priorSessions: number;
+  priorPurchases: number;
+  /** The user this visitor's anonymous id is linked to (first identify or alias wins). */
+  linkedUserId: null | string;
+}
+
+/** The enricher's durable state, one entry per key, in the compacted changelog topic enricher.state (partition p holds the state of events.raw partition p). Key 'v:<visitor key>' holds a visitor, 'm:<messageId>' a message remembered for de-duplication; a null value (tombstone) forgets the key. */
+export interface EnricherStateEntry {
+  visitor: null | VisitorState;
+  /** For an 'm:' key: collector receive time of the message, which ages it out of the de-duplication window. */
+  seenReceivedAt: null | number;
+}
+
 /** Features of a user's session as of one event. Value of topic features, keyed by userKey. */
 export interface FeatureVector {
   userKey: string;
@@ -72,6 +98,19 @@ export interface FeatureVector {
   receivedAt: number;
   /** Feature name → value; names are listed in the README. */
   features: Record<string, number>;
+}
+
+/** An anonymous id linked to a user by an identify or alias call, emitted once, when the link is first made. Value of topic identities, keyed by anonymousId. */
+export interface IdentityLink {
+  /** The visitor's anonymous id (an alias call's previousId). */
+  anonymousId: string;
+  userId: string;
+  /** Event time of the call that made the link, UTC ms. */
+  firstLinked: number;
+  /** The call that made the link: identify or alias. */
+  source: string;
+  /** That call's messageId. */
+  messageId: string;
 }
 
 export interface HoldoutMetrics {
