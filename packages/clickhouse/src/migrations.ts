@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@telltale/runtime';
 import { createClickHouseClient, type ClickHouseSettings } from './clickhouse-client';
 
-export const MIGRATIONS_DIR = process.env.TELLTALE_MIGRATIONS_DIR ?? path.resolve(__dirname, '../../../infra/clickhouse/migrations');
+/**
+ * TELLTALE_MIGRATIONS_DIR, else dist/migrations beside a production bundle (the build copies them there, and
+ * __dirname is then dist/), else the repository's infra/clickhouse/migrations.
+ */
+export const MIGRATIONS_DIR =
+  process.env.TELLTALE_MIGRATIONS_DIR ??
+  (existsSync(path.join(__dirname, 'migrations')) ? path.join(__dirname, 'migrations') : path.resolve(__dirname, '../../../infra/clickhouse/migrations'));
 
 export interface Migration {
   version: string;

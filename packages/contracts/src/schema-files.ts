@@ -1,8 +1,15 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** The repository's schemas/ folder: the single source of truth for every topic value. */
-export const SCHEMAS_DIR = process.env.TELLTALE_SCHEMAS_DIR ?? path.resolve(__dirname, '../../../schemas');
+/**
+ * The schemas/ folder, the single source of truth for every topic value: TELLTALE_SCHEMAS_DIR, else dist/schemas
+ * beside a production bundle (the build copies it there, and __dirname is then dist/), else the repository's.
+ */
+export const SCHEMAS_DIR = process.env.TELLTALE_SCHEMAS_DIR ?? besideBundleOr(path.join(__dirname, 'schemas'), path.resolve(__dirname, '../../../schemas'));
+
+function besideBundleOr(bundled: string, repository: string): string {
+  return existsSync(bundled) ? bundled : repository;
+}
 
 export interface SchemaFile {
   file: string;

@@ -16,7 +16,13 @@ const REPLICATION_FACTOR = 1;
 export async function ensureTopics(
   client: KafkaClient,
   topics: Array<Topic<unknown>>,
-  opts: { config?: Record<string, string> } = {},
+  opts: {
+    config?: Record<string, string>;
+    /** @default 3 */
+    partitions?: number;
+    /** @default 1 */
+    replicationFactor?: number;
+  } = {},
 ): Promise<void> {
   const admin = client.kafka.admin();
   await admin.connect();
@@ -28,8 +34,8 @@ export async function ensureTopics(
       waitForLeaders: true,
       topics: missing.map((t) => ({
         topic: t.name,
-        numPartitions: PARTITIONS,
-        replicationFactor: REPLICATION_FACTOR,
+        numPartitions: opts.partitions ?? PARTITIONS,
+        replicationFactor: opts.replicationFactor ?? REPLICATION_FACTOR,
         configEntries: Object.entries({ ...opts.config, ...(t.compacted ? { 'cleanup.policy': 'compact' } : {}) }).map(([name, value]) => ({ name, value })),
       })),
     });
