@@ -1,4 +1,4 @@
-import { validateEvents } from './segment-event';
+import { partitionKeyOf, validateEvents } from './segment-event';
 
 const receivedAt = Date.parse('2024-05-01T12:00:00.000Z');
 
@@ -100,5 +100,25 @@ describe('group and alias calls', () => {
       ['groupId', 'required for group calls'],
       ['previousId', 'required for alias calls'],
     ]);
+  });
+});
+
+describe('partitionKeyOf', () => {
+  const opts = { receivedAt, keepIp: false, source: 'web' };
+  const keyOf = (event: Record<string, unknown>) => {
+    const { events, rejected } = validateEvents([event], opts);
+    expect(rejected).toEqual([]);
+    return partitionKeyOf(events[0]!);
+  };
+
+  it("keys a visitor's anonymous and signed-in events alike, by anonymousId, so the enricher sees them in order", () => {
+    expect(keyOf({ type: 'page', anonymousId: 'anon-1' })).toBe('anon-1');
+    expect(keyOf({ type: 'identify', anonymousId: 'anon-1', userId: 'u-1' })).toBe('anon-1');
+    expect(keyOf({ type: 'track', event: 'Clicked', anonymousId: 'anon-1', userId: 'u-1' })).toBe('anon-1');
+  });
+
+  it('keys by userId without an anonymousId, and an alias call by the id it links', () => {
+    expect(keyOf({ type: 'track', event: 'Clicked', userId: 'u-1' })).toBe('u-1');
+    expect(keyOf({ type: 'alias', previousId: 'anon-7', userId: 'u-1', anonymousId: 'anon-8' })).toBe('anon-7');
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { userKeyOf, type RawEvent } from '@telltale/contracts';
+import type { RawEvent } from '@telltale/contracts';
 
 // The Segment spec's common fields (https://segment.com/docs/connections/spec/common/), as analytics.js and the
 // server SDKs send them. Unknown top-level fields are ignored, as Segment does.
@@ -174,7 +174,25 @@ export function fieldName(path: (string | number)[]): string {
   return name.length <= 200 ? name || '(event)' : `${name.slice(0, 200)}…`;
 }
 
-/** Partition key: one user's events stay ordered on one partition. */
+/**
+ * Partition key: the visitor, so one visitor's events stay ordered on one partition, where the enricher keeps its
+ * state. NOTE: the anonymousId comes first (not the userId): a visitor's anonymous events and those after login
+ * (which carry both ids) then reach the same partition, so the enricher sees the identify in order and keeps one
+ * session. An alias call goes where the id it links (previousId) lives. Events with neither id are keyed by messageId.
+ */
 export function partitionKeyOf(e: RawEvent): string {
-  return userKeyOf(e) ?? e.messageId;
+  if (e.type === 'alias') {
+    const previousId = previousIdOf(e.properties);
+    if (previousId) return previousId;
+  }
+  return e.anonymousId ?? e.userId ?? e.messageId;
+}
+
+function previousIdOf(properties: string): string | null {
+  try {
+    const value = (JSON.parse(properties) as { previousId?: unknown }).previousId;
+    return typeof value === 'string' && value !== '' ? value : null;
+  } catch {
+    return null;
+  }
 }
