@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { clickhouseEnv, createClickHouseClient, migrate, settingsFromEnv, type ClickHouseClient, type ClickHouseSettings } from '@telltale/clickhouse';
-import type { Topic } from '@telltale/contracts';
+import type { CleanEvent, Topic } from '@telltale/contracts';
 import { connectStage, createKafkaClient, followTopic, type KafkaClient, type KafkaStage } from '@telltale/kafka';
 import { createLogger, loadConfig, type Logger } from '@telltale/runtime';
 
@@ -128,3 +128,21 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The enrichment columns of a clean event whose context had no user agent, campaign, page or referrer. */
+export const NO_CONTEXT_FIELDS = {
+  userAgent: null,
+  browserName: null,
+  browserVersion: null,
+  osName: null,
+  osVersion: null,
+  deviceType: null,
+  isBot: false,
+  utmSource: null,
+  utmMedium: null,
+  utmCampaign: null,
+  utmTerm: null,
+  utmContent: null,
+  referrerClass: null,
+  referrerHost: null,
+} as const satisfies Partial<CleanEvent>;

@@ -1,4 +1,5 @@
 import { userKeyOf, type EventKind, type EventType, type RawEvent } from '@telltale/contracts';
+import { contextFieldsOf, type ContextFields } from './enrichments/context-fields';
 
 /**
  * Why a raw event cannot become a clean one; goes to the dead-letter topic. A class, so a failure can never be confused
@@ -29,6 +30,8 @@ export interface NormalisedEvent {
   pageUrl: string | null;
   pagePath: string | null;
   referrer: string | null;
+  /** Browser, OS, device, bot flag, UTM fields, referrer class (enrichments/): CleanEvent columns as they are. */
+  contextFields: ContextFields;
 }
 
 // Event names of the Segment e-commerce spec and common variants, lower-cased, mapped to the behaviour they stand for.
@@ -157,6 +160,8 @@ export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): No
   if (kind === 'search' && searchQuery === null) return new CleaningFailure('properties.query', 'required for search events');
 
   const page = (typeof context.page === 'object' && context.page !== null ? context.page : {}) as Record<string, unknown>;
+  const pageUrl = str(properties.url ?? page.url);
+  const referrer = str(properties.referrer ?? page.referrer);
   return {
     type: cleanTypeOf(raw.type),
     userKey,
@@ -170,9 +175,10 @@ export function normaliseEvent(raw: RawEvent, opts: { maxFutureMs: number }): No
     quantity: quantityValue === null ? null : Math.round(quantityValue),
     revenue,
     searchQuery,
-    pageUrl: str(properties.url ?? page.url),
+    pageUrl,
     pagePath: str(properties.path ?? page.path),
-    referrer: str(properties.referrer ?? page.referrer),
+    referrer,
+    contextFields: contextFieldsOf(context, { pageUrl, referrer }),
   };
 }
 

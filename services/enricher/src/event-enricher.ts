@@ -111,6 +111,7 @@ export class EventEnricher {
       revenue: n.revenue,
       searchQuery: n.searchQuery,
       properties: JSON.stringify(n.properties),
+      ...n.contextFields,
     };
     // Identify calls describe a user, not behaviour: no feature vector.
     const features: FeatureVector | null =

@@ -6,7 +6,7 @@ import { createClickHouseClient, migrate, type ClickHouseSettings } from '@tellt
 import { topicsFor, type CleanEvent } from '@telltale/contracts';
 import { consumerLag, type AvroProducer, type KafkaClient } from '@telltale/kafka';
 import { startService, type ServiceHandle } from '@telltale/runtime';
-import { eventually, freePort, testId, testStage, testLogger } from '@telltale/testing';
+import { NO_CONTEXT_FIELDS, eventually, freePort, testId, testStage, testLogger } from '@telltale/testing';
 import type { SinkConfig } from './sink.config';
 import { sinkService } from './sink.service';
 
@@ -36,6 +36,7 @@ const clean = (messageId: string): CleanEvent => ({
   searchQuery: null,
   properties: '{}',
   source: 'default',
+  ...NO_CONTEXT_FIELDS,
 });
 
 // A ClickHouse of this test's own (the embedded server, in process) so it can be taken down and brought back.

@@ -1,7 +1,7 @@
 import { topicsFor, type CleanEvent } from '@telltale/contracts';
 import type { AvroProducer, KafkaClient } from '@telltale/kafka';
 import { startService, type ServiceHandle } from '@telltale/runtime';
-import { createTestDatabase, eventually, readTopicUntil, testId, testStage, testLogger, type TestDatabase } from '@telltale/testing';
+import { NO_CONTEXT_FIELDS, createTestDatabase, eventually, readTopicUntil, testId, testStage, testLogger, type TestDatabase } from '@telltale/testing';
 import type { SinkConfig } from './sink.config';
 import { sinkService } from './sink.service';
 
@@ -31,6 +31,7 @@ const clean = (messageId: string, overrides: Partial<CleanEvent> = {}): CleanEve
   searchQuery: null,
   properties: '{"revenue":59.9}',
   source: 'shop-web',
+  ...NO_CONTEXT_FIELDS,
   ...overrides,
 });
 

@@ -29,6 +29,20 @@ export function eventRow(e: CleanEvent) {
     search_query: e.searchQuery,
     properties: e.properties,
     source: e.source,
+    user_agent: e.userAgent,
+    browser_name: e.browserName,
+    browser_version: e.browserVersion,
+    os_name: e.osName,
+    os_version: e.osVersion,
+    device_type: e.deviceType,
+    is_bot: e.isBot,
+    utm_source: e.utmSource,
+    utm_medium: e.utmMedium,
+    utm_campaign: e.utmCampaign,
+    utm_term: e.utmTerm,
+    utm_content: e.utmContent,
+    referrer_class: e.referrerClass,
+    referrer_host: e.referrerHost,
   };
 }
 

@@ -25,7 +25,8 @@ const SNAPSHOTS_PER_SESSION = 4;
 /**
  * Sessions of 4 snapshots, 10 s apart, two hours ago. Sessions with buying intent put things in the cart and
  * (95 %) purchase at +45 s; the others browse and (5 %) purchase anyway. Rows the query must NOT return are mixed
- * in: the purchase's own snapshot, one after it, duplicate rows, and a snapshot younger than the label delay.
+ * in: the purchase's own snapshot, one after it, duplicate rows, a snapshot younger than the label delay, and the
+ * sessions of crawlers (one per 10 sessions).
  */
 async function insertSessions(client: ClickHouseClient, sessions: number, opts: { purchases: boolean }): Promise<{ labelled: number }> {
   const random = seededRandom(7);
@@ -34,8 +35,8 @@ async function insertSessions(client: ClickHouseClient, sessions: number, opts: 
   const events: Array<Record<string, unknown>> = [];
   const snapshot = (s: number, messageId: string, kind: string, at: number, f: Record<string, number>) =>
     features.push({ user_key: `u${s}`, session_id: `s${s}`, message_id: messageId, event_kind: kind, event_time: toClickHouseTime(at), computed_at: toClickHouseTime(at + 5), features: f });
-  const event = (s: number, messageId: string, kind: string, at: number) =>
-    events.push({ message_id: messageId, type: 'track', event: kind, kind, user_key: `u${s}`, session_id: `s${s}`, event_time: toClickHouseTime(at), received_at: toClickHouseTime(at), enriched_at: toClickHouseTime(at), hour_of_day: 10, day_of_week: 3, properties: '{}' });
+  const event = (s: number, messageId: string, kind: string, at: number, extra: Record<string, unknown> = {}) =>
+    events.push({ message_id: messageId, type: 'track', event: kind, kind, user_key: `u${s}`, session_id: `s${s}`, event_time: toClickHouseTime(at), received_at: toClickHouseTime(at), enriched_at: toClickHouseTime(at), hour_of_day: 10, day_of_week: 3, properties: '{}', ...extra });
 
   for (let s = 0; s < sessions; s++) {
     const intent = random() < 0.4;
@@ -60,6 +61,15 @@ async function insertSessions(client: ClickHouseClient, sessions: number, opts: 
       event(s, `s${s}-buy2`, 'purchase', at + 20_000); // a second purchase changes nothing
       snapshot(s, `s${s}-buy`, 'purchase', at, { session_events: 5, session_add_to_carts: 9 });
       snapshot(s, `s${s}-after`, 'page_view', at + 5_000, { session_events: 6, session_add_to_carts: 9 });
+    }
+  }
+  // Crawler sessions: their snapshots are no training rows (events.is_bot), however many there are.
+  for (let b = 0; b < sessions / 10; b++) {
+    const s = sessions + b;
+    for (let k = 1; k <= SNAPSHOTS_PER_SESSION; k++) {
+      const at = t0 + b * 1000 + k * 2_000;
+      snapshot(s, `bot${b}-e${k}`, 'page_view', at, { session_events: k, session_page_views: k, session_add_to_carts: 0, session_cart_value: 0 });
+      event(s, `bot${b}-e${k}`, 'page_view', at, { is_bot: true, device_type: 'bot', browser_name: 'Googlebot' });
     }
   }
   // Too young to be labelled (TRAINER_LABEL_DELAY_S): the session may still convert.

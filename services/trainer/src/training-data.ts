@@ -9,6 +9,9 @@ import { TrainingSetBuilder, type TrainingSet } from '@telltale/model';
  *   event's own snapshot would leak the answer (session_events already counts it).
  * - label = 1 when the session has a purchase after the snapshot's event_time.
  * - FINAL collapses the duplicate rows that at-least-once delivery leaves until ClickHouse merges them.
+ * - Sessions with an event from a bot or crawler (events.is_bot, README "Enrichments") are left out: crawlers never
+ *   buy, and their sessions would teach the model that browsing without buying is what visitors do. Their events stay
+ *   in ClickHouse, flagged, for analytics.
  * - The newest maxRows rows: a run's cost is bounded however long the pipeline has run.
  * - Values only travel as query parameters; the SQL text is constant.
  * TRICKY: `purchases` is 0 for sessions without a match, not NULL (ClickHouse LEFT JOIN fills in defaults unless
@@ -26,6 +29,7 @@ FROM
   SELECT session_id, message_id, event_kind, event_time, features
   FROM session_features FINAL
   WHERE event_time <= fromUnixTimestamp64Milli({cutoffMs:Int64}, 'UTC')
+    AND session_id NOT IN (SELECT session_id FROM events WHERE is_bot)
 ) AS f
 LEFT JOIN
 (

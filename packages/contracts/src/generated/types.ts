@@ -39,6 +39,30 @@ export interface CleanEvent {
   properties: string;
   /** RawEvent.source: the collector source whose write key sent the event ('http' for events from before sources). */
   source: string;
+  /** context.userAgent as sent (trimmed, at most 1024 characters); null when the event carried none. */
+  userAgent: null | string;
+  /** From the user agent (bowser): 'Chrome', 'Safari', 'Firefox', 'Microsoft Edge', 'Googlebot', ... */
+  browserName: null | string;
+  browserVersion: null | string;
+  /** From the user agent: 'Windows', 'macOS', 'iOS', 'Android', 'Linux', ... */
+  osName: null | string;
+  /** Windows as marketed ('10'), other systems as reported ('18.1'). */
+  osVersion: null | string;
+  /** desktop, mobile, tablet, bot or other; null when the event carried no user agent. */
+  deviceType: null | string;
+  /** The user agent is a crawler or an automated client: kept, flagged, left out of training rows. */
+  isBot: boolean;
+  /** context.campaign.source, else the page URL's utm_source (one source per event, never mixed). */
+  utmSource: null | string;
+  utmMedium: null | string;
+  /** context.campaign.name, else utm_campaign. */
+  utmCampaign: null | string;
+  utmTerm: null | string;
+  utmContent: null | string;
+  /** direct, internal, search, social, email or other (README 'Enrichments'); null when the event has neither page URL nor referrer. */
+  referrerClass: null | string;
+  /** Host name of the referrer, lower-case; null when there is none. */
+  referrerHost: null | string;
 }
 
 /** A record a stage could not process, with why and from where. Value of topic events.dlq. */
