@@ -18,6 +18,14 @@ export interface ConsumedRecord<T> {
   raw: Buffer;
 }
 
+/** Where a chunk sits in its partition: for handlers that commit the offset themselves, in a transaction. */
+export interface ChunkPosition {
+  topic: string;
+  partition: number;
+  /** The offset after the chunk's last record (undecodable ones included): what the commit after the chunk stores. */
+  nextOffset: string;
+}
+
 export interface Subscription<T> {
   topic: Topic<T>;
   /**
@@ -26,7 +34,7 @@ export interface Subscription<T> {
    * succeed to the dead-letter topic and resolve; throw for failures worth retrying (the chunk is fetched again
    * from the last commit). An error with `retriable: false` makes kafkajs give up: see `onFatal`.
    */
-  handle(records: Array<ConsumedRecord<T>>): Promise<void>;
+  handle(records: Array<ConsumedRecord<T>>, position: ChunkPosition): Promise<void>;
 }
 
 export interface BatchConsumerOptions {
@@ -65,6 +73,11 @@ export interface BatchConsumerOptions {
   lagRefreshMs?: number;
   /** Where the consumer's metrics go (records consumed, undecodable records, lag per partition, crashes). */
   registry?: Registry;
+  /**
+   * Called on every group join with this member's partitions (topic → partitions), before any of their records are
+   * handed over: handlers that keep per-partition state drop what they no longer own.
+   */
+  onAssignment?: (assignment: Record<string, number[]>) => void;
 }
 
 /**
@@ -121,6 +134,7 @@ export class BatchConsumer {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.crashed = undefined;
       this.assignment = new Map(Object.entries(payload.memberAssignment));
+      options.onAssignment?.(payload.memberAssignment);
       client.logger.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined consumer group');
     });
   }
@@ -169,13 +183,14 @@ export class BatchConsumer {
     for (const chunk of chunks) {
       // Records not handed over are fetched again, from the last commit, by whoever owns the partition next.
       if (!isRunning() || isStale()) return;
-      const { handled, undecodable } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, batch.topic, batch.partition, chunk));
+      const lastOffset = chunk[chunk.length - 1]!.offset;
+      const nextOffset = (BigInt(lastOffset) + 1n).toString();
+      const position = { topic: batch.topic, partition: batch.partition, nextOffset };
+      const { handled, undecodable } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, position, chunk));
 
       // TRICKY: a rebalance during the handler means another member may own the partition now; committing would
       // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
       if (isStale()) return;
-      const lastOffset = chunk[chunk.length - 1]!.offset;
-      const nextOffset = (BigInt(lastOffset) + 1n).toString();
       resolveOffset(lastOffset);
       await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]).catch(rethrowGroupMembershipError);
       this.metrics?.consumed.inc({ topic: batch.topic }, handled);
@@ -188,10 +203,10 @@ export class BatchConsumer {
   /** Dead-letters the chunk's undecodable records and hands the rest to the subscription. */
   private async processChunk(
     subscription: Subscription<unknown>,
-    topic: string,
-    partition: number,
+    position: ChunkPosition,
     messages: KafkaMessage[],
   ): Promise<{ handled: number; undecodable: number }> {
+    const { topic, partition } = position;
     const records: Array<ConsumedRecord<unknown>> = [];
     const invalid: Rejection[] = [];
     for (const m of messages) {
@@ -205,7 +220,7 @@ export class BatchConsumer {
       }
     }
     await this.options.deadLetters.publish(invalid);
-    if (records.length > 0) await subscription.handle(records);
+    if (records.length > 0) await subscription.handle(records, position);
     return { handled: records.length, undecodable: invalid.length };
   }
 

@@ -16,7 +16,7 @@ export class ProducerFencedError extends Error {
   }
 }
 
-function isFenced(err: unknown): boolean {
+export function isFenced(err: unknown): boolean {
   const code = brokerErrorCode(err);
   if (code !== undefined && FENCED_CODES.has(code)) return true;
   const message = (rootCause(err) as { message?: unknown } | undefined)?.message;

@@ -1,10 +1,18 @@
 export { createKafkaClient, type KafkaClient, type KafkaSettings } from './kafka-client';
 export { ensureTopics, consumerLag, describeProduceLimits, DEFAULT_MAX_MESSAGE_BYTES, type ProduceLimits } from './topic-admin';
 export { AvroProducer, type EncodedRecord, type OutgoingRecord, type ProducerOptions } from './avro-producer';
-export { BatchConsumer, type BatchConsumerOptions, type ConsumedRecord, type Subscription } from './batch-consumer';
+export { BatchConsumer, type BatchConsumerOptions, type ChunkPosition, type ConsumedRecord, type Subscription } from './batch-consumer';
 export { DeadLetterPublisher, rejectionOf, type Rejection } from './dead-letter';
 export { followTopic, type FollowOptions, type TopicFollower } from './topic-follower';
 export { openFencedWriter, ProducerFencedError, type FencedWriter } from './fenced-writer';
+export {
+  openPartitionWriter,
+  readPartition,
+  type ConsumedPosition,
+  type PartitionTransactionWriter,
+  type PartitionWriterOptions,
+  type TransactionRecord,
+} from './partition-transactions';
 export { connectStage, type KafkaStage } from './kafka-stage';
 export {
   KafkaProduceError,
