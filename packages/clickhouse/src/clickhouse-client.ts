@@ -65,17 +65,32 @@ function clientLoggerClass(logger: Logger): new () => ClientLogger {
   };
 }
 
+/**
+ * How a reader that must never write talks to ClickHouse. `setting`: every query carries `readonly=1` (the embedded
+ * chdb-server and a real server then refuse anything but reads, even for a user that may write). `user`: the user's
+ * own profile is read-only; NOTE: ClickHouse refuses ANY setting from a readonly=1 user, `readonly` itself included,
+ * so this mode sends none.
+ */
+export type ReadOnlyMode = 'setting' | 'user';
+
 export function createClickHouseClient(
   settings: ClickHouseSettings,
-  opts: { database?: string; logger?: Logger } = {},
+  opts: { database?: string; logger?: Logger; readOnly?: ReadOnlyMode } = {},
 ): ClickHouseClient {
-  return createClient({
+  const common = {
     ...(opts.logger ? { log: { LoggerClass: clientLoggerClass(opts.logger), level: ClickHouseLogLevel.WARN } } : {}),
     url: settings.url,
     username: settings.user,
     password: settings.password,
     database: opts.database ?? settings.database,
     request_timeout: settings.requestTimeoutMs ?? 30_000,
+  };
+  if (opts.readOnly) {
+    // No response compression: it is asked for with a setting (enable_http_compression).
+    return createClient({ ...common, compression: { response: false }, clickhouse_settings: opts.readOnly === 'setting' ? { readonly: '1' } : {} });
+  }
+  return createClient({
+    ...common,
     clickhouse_settings: {
       // Inserts return only once the data is written, so an offset commit after insert() means durable rows.
       wait_end_of_query: 1,

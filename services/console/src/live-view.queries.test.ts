@@ -1,0 +1,79 @@
+import {
+  SCORE_BUCKETS,
+  deadLettersQuery,
+  funnelQuery,
+  modelsQuery,
+  predictionTailQuery,
+  scoreHistogramQuery,
+  toDeadLetters,
+  toFunnel,
+  toModelRuns,
+  toScoreHistogram,
+  toTail,
+} from './live-view.queries';
+
+const NOW = Date.UTC(2026, 10, 29, 12, 0, 0, 250);
+
+describe('live view queries', () => {
+  it('asks the funnel view for the window ending a minute ahead of now, as parameters', () => {
+    const q = funnelQuery(NOW, 15);
+    expect(q.query).toContain('FROM funnel(from = {from:String}, to = {to:String})');
+    expect(q.query_params).toEqual({ from: '2026-11-29 11:45:00.250', to: '2026-11-29 12:01:00.250' });
+  });
+
+  it('passes every value as a query parameter, none in the SQL text', () => {
+    const queries = [funnelQuery(NOW, 5), modelsQuery("o'brien"), scoreHistogramQuery(NOW, 5, "x' OR 1=1"), predictionTailQuery(NOW), deadLettersQuery()];
+    for (const q of queries) {
+      expect(q.query).not.toContain("o'brien");
+      expect(q.query).not.toContain('OR 1=1');
+      expect(q.query).not.toMatch(/2026-11-29/);
+    }
+    expect(modelsQuery("o'brien").query_params.model).toBe("o'brien");
+    expect(scoreHistogramQuery(NOW, 5, 'm').query_params).toEqual({ buckets: SCORE_BUCKETS, since: '2026-11-29 11:55:00.250', model: 'm' });
+    expect(predictionTailQuery(NOW).query_params.since).toBe('2026-11-29 11:50:00.250');
+  });
+
+  it('shapes the funnel row into numbers (UInt64 arrive as strings), and none when no session fell in the window', () => {
+    expect(
+      toFunnel([{ sessions: '40', viewed: '30', added_to_cart: '12', purchased: '3', p_view: 0.75, p_cart_given_view: 0.4, p_purchase_given_cart: 0.25, p_purchase: 0.075 }]),
+    ).toEqual({ sessions: 40, viewed: 30, addedToCart: 12, purchased: 3, pView: 0.75, pCartGivenView: 0.4, pPurchaseGivenCart: 0.25, pPurchase: 0.075 });
+    expect(toFunnel([{ sessions: '0', viewed: '0', added_to_cart: '0', purchased: '0', p_view: null }])).toBeUndefined();
+    expect(toFunnel([])).toBeUndefined();
+  });
+
+  it('orders model runs oldest first and keeps an unmeasurable AUC (NaN comes as null) as null', () => {
+    const runs = toModelRuns([
+      { version: '3', promoted: true, decision: 'promoted', trained_ms: '2000', auc: 0.81, rows: '900' },
+      { version: null, promoted: false, decision: 'worse log loss', trained_ms: '3000', auc: null, rows: '950' },
+      { version: '2', promoted: 1, decision: 'promoted', trained_ms: '1000', auc: 0.78, rows: '800' },
+    ]);
+    expect(runs.map((r) => [r.version, r.promoted, r.trainedMs, r.auc])).toEqual([
+      [2, true, 1000, 0.78],
+      [3, true, 2000, 0.81],
+      [null, false, 3000, null],
+    ]);
+  });
+
+  it('fills every score bucket, zero where no score fell, and ignores buckets out of range', () => {
+    const counts = toScoreHistogram([
+      { bucket: 0, n: '5' },
+      { bucket: 19, n: '2' },
+      { bucket: 20, n: '9' },
+      { bucket: -1, n: '9' },
+      { bucket: 'x', n: '9' },
+    ]);
+    expect(counts).toHaveLength(SCORE_BUCKETS);
+    expect(counts[0]).toBe(5);
+    expect(counts[19]).toBe(2);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(7);
+  });
+
+  it('shapes the tail and the dead-letter groups', () => {
+    expect(toTail([{ user_key: 'u1', session_id: 's1', model_version: '4', probability: 0.42, event_ms: '10', predicted_ms: '12' }])).toEqual([
+      { userKey: 'u1', sessionId: 's1', modelVersion: 4, probability: 0.42, eventMs: 10, predictedMs: 12 },
+    ]);
+    expect(toDeadLetters([{ stage: 'enricher', reason_text: 'required for purchase events', n: '7', last_ms: '99' }])).toEqual([
+      { stage: 'enricher', reason: 'required for purchase events', count: 7, lastMs: 99 },
+    ]);
+  });
+});

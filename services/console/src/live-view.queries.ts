@@ -1,0 +1,188 @@
+import { toClickHouseTime } from '@telltale/clickhouse';
+
+// What the live view asks ClickHouse, and how the answers become the page's numbers. Pure: the SQL and its parameters
+// from the config and the clock, and the rows (as JSONEachRow gives them: 64-bit integers arrive as strings) into
+// plain numbers. Every value reaches the SQL as a query parameter, never spliced into the text.
+
+export interface Query {
+  query: string;
+  query_params: Record<string, string | number>;
+}
+
+/** Number of buckets of the score histogram (0.05 wide). */
+export const SCORE_BUCKETS = 20;
+/** Rows of the live tail. */
+export const TAIL_ROWS = 15;
+/** Dead-letter groups shown, most frequent first. */
+export const DEAD_LETTER_GROUPS = 12;
+/** Model runs on the AUC chart, newest last. */
+export const MODEL_RUNS = 60;
+
+/**
+ * The funnel over the events of the last `windowMin` minutes. NOTE: the upper bound is a minute ahead of now: event
+ * times are the senders' clocks, and a browser a few seconds fast must not drop out of the window.
+ */
+export function funnelQuery(nowMs: number, windowMin: number): Query {
+  return {
+    query: 'SELECT sessions, viewed, added_to_cart, purchased, p_view, p_cart_given_view, p_purchase_given_cart, p_purchase FROM funnel(from = {from:String}, to = {to:String})',
+    query_params: { from: toClickHouseTime(nowMs - windowMin * 60_000), to: toClickHouseTime(nowMs + 60_000) },
+  };
+}
+
+/** Every run of the model, promoted or not, with the AUC it measured: holdout when there was one, else test. */
+export function modelsQuery(modelName: string): Query {
+  return {
+    query: `SELECT version, promoted, decision, toUnixTimestamp64Milli(trained_at) AS trained_ms,
+                   if(holdout_rows > 0, holdout_auc, test_auc) AS auc, rows
+            FROM models FINAL
+            WHERE model_name = {model:String}
+            ORDER BY trained_at DESC
+            LIMIT {limit:UInt32}`,
+    query_params: { model: modelName, limit: MODEL_RUNS },
+  };
+}
+
+/**
+ * Live scores of the last `windowMin` minutes in SCORE_BUCKETS buckets. No FINAL: a prediction written twice (a
+ * retried insert not yet merged) counts twice in a histogram of thousands, and FINAL would cost a merge per refresh.
+ */
+export function scoreHistogramQuery(nowMs: number, windowMin: number, modelName: string): Query {
+  return {
+    query: `SELECT least(toUInt32(floor(probability * {buckets:UInt32})), {buckets:UInt32} - 1) AS bucket, count() AS n
+            FROM predictions
+            WHERE predicted_at >= {since:DateTime64(3)} AND model_name = {model:String}
+            GROUP BY bucket
+            ORDER BY bucket`,
+    query_params: { buckets: SCORE_BUCKETS, since: toClickHouseTime(nowMs - windowMin * 60_000), model: modelName },
+  };
+}
+
+/** The newest predictions (of the last 10 minutes, so the scan stays small), newest first. */
+export function predictionTailQuery(nowMs: number): Query {
+  return {
+    query: `SELECT user_key, session_id, model_version, probability,
+                   toUnixTimestamp64Milli(event_time) AS event_ms, toUnixTimestamp64Milli(predicted_at) AS predicted_ms
+            FROM predictions
+            WHERE predicted_at >= {since:DateTime64(3)}
+            ORDER BY predicted_at DESC
+            LIMIT {limit:UInt32}`,
+    query_params: { since: toClickHouseTime(nowMs - 10 * 60_000), limit: TAIL_ROWS },
+  };
+}
+
+/** Dead letters by stage and reason (the reason's first 120 characters: details after that split groups apart). */
+export function deadLettersQuery(): Query {
+  return {
+    query: `SELECT stage, substring(reason, 1, 120) AS reason_text, count() AS n, toUnixTimestamp64Milli(max(failed_at)) AS last_ms
+            FROM dead_letters
+            GROUP BY stage, reason_text
+            ORDER BY n DESC, stage, reason_text
+            LIMIT {limit:UInt32}`,
+    query_params: { limit: DEAD_LETTER_GROUPS },
+  };
+}
+
+type Row = Record<string, unknown>;
+
+/** A number from a JSON cell: UInt64 comes as a string, NaN/inf as null. */
+function num(value: unknown): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+export interface Funnel {
+  sessions: number;
+  viewed: number;
+  addedToCart: number;
+  purchased: number;
+  pView: number;
+  pCartGivenView: number;
+  pPurchaseGivenCart: number;
+  pPurchase: number;
+}
+
+/** undefined when no session fell in the window (the view's ratios would be 0/0). */
+export function toFunnel(rows: Row[]): Funnel | undefined {
+  const row = rows[0];
+  const sessions = num(row?.sessions) ?? 0;
+  if (!row || sessions === 0) return undefined;
+  return {
+    sessions,
+    viewed: num(row.viewed) ?? 0,
+    addedToCart: num(row.added_to_cart) ?? 0,
+    purchased: num(row.purchased) ?? 0,
+    pView: num(row.p_view) ?? 0,
+    pCartGivenView: num(row.p_cart_given_view) ?? 0,
+    pPurchaseGivenCart: num(row.p_purchase_given_cart) ?? 0,
+    pPurchase: num(row.p_purchase) ?? 0,
+  };
+}
+
+export interface ModelRun {
+  /** null: not promoted, never published. */
+  version: number | null;
+  promoted: boolean;
+  decision: string;
+  trainedMs: number;
+  /** null when it could not be measured (one class only in the holdout). */
+  auc: number | null;
+  rows: number;
+}
+
+/** Oldest first, for a chart over time. */
+export function toModelRuns(rows: Row[]): ModelRun[] {
+  return rows
+    .map((r) => ({
+      version: num(r.version),
+      promoted: r.promoted === true || r.promoted === 1 || r.promoted === 'true',
+      decision: String(r.decision ?? ''),
+      trainedMs: num(r.trained_ms) ?? 0,
+      auc: num(r.auc),
+      rows: num(r.rows) ?? 0,
+    }))
+    .sort((a, b) => a.trainedMs - b.trainedMs);
+}
+
+/** Counts per bucket, every bucket present (0 when no score fell in it); out-of-range buckets are ignored. */
+export function toScoreHistogram(rows: Row[]): number[] {
+  const counts = new Array<number>(SCORE_BUCKETS).fill(0);
+  for (const r of rows) {
+    const bucket = num(r.bucket);
+    const n = num(r.n);
+    if (bucket === null || n === null || !Number.isInteger(bucket) || bucket < 0 || bucket >= SCORE_BUCKETS) continue;
+    counts[bucket] = n;
+  }
+  return counts;
+}
+
+export interface TailPrediction {
+  userKey: string;
+  sessionId: string;
+  modelVersion: number;
+  probability: number;
+  eventMs: number;
+  predictedMs: number;
+}
+
+export function toTail(rows: Row[]): TailPrediction[] {
+  return rows.map((r) => ({
+    userKey: String(r.user_key ?? ''),
+    sessionId: String(r.session_id ?? ''),
+    modelVersion: num(r.model_version) ?? 0,
+    probability: num(r.probability) ?? 0,
+    eventMs: num(r.event_ms) ?? 0,
+    predictedMs: num(r.predicted_ms) ?? 0,
+  }));
+}
+
+export interface DeadLetterGroup {
+  stage: string;
+  reason: string;
+  count: number;
+  lastMs: number;
+}
+
+export function toDeadLetters(rows: Row[]): DeadLetterGroup[] {
+  return rows.map((r) => ({ stage: String(r.stage ?? ''), reason: String(r.reason_text ?? ''), count: num(r.n) ?? 0, lastMs: num(r.last_ms) ?? 0 }));
+}

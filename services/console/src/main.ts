@@ -1,0 +1,4 @@
+import { runService } from '@telltale/runtime';
+import { consoleService } from './console.app';
+
+runService(consoleService);
