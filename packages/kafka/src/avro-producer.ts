@@ -1,5 +1,7 @@
 import { CompressionTypes, Partitioners, type IHeaders, type Producer } from 'kafkajs';
 import type { Topic } from '@telltale/contracts';
+import type { Counter, Registry } from '@telltale/runtime';
+import { producedCounter } from './consumer-metrics';
 import type { KafkaClient } from './kafka-client';
 import { isMessageTooLarge, KafkaProduceError, oversizeReason, RecordTooLargeError, type OversizeRecord } from './kafka-errors';
 import { maxRecordBytes, recordBytes, RequestSizer } from './produce-request-plan';
@@ -35,6 +37,8 @@ export interface ProducerOptions {
   maxRequestBytes?: number;
   /** Called once per produce request with its record count (metrics). */
   onProduceRequest?: (records: number) => void;
+  /** Where acknowledged records are counted by topic (telltale_kafka_produced_records_total). */
+  registry?: Registry;
 }
 
 /** Room kept below the broker's limit besides the overheads the estimate already counts, for what we did not foresee. */
@@ -75,6 +79,7 @@ export class AvroProducer {
   private readonly lingerMs: number;
   private readonly maxBatchRecords: number;
   private readonly onProduceRequest: ((records: number) => void) | undefined;
+  private readonly produced: Counter<'topic'> | undefined;
   private budget: number;
   private partitions = new Map<string, number>();
   private queue: QueuedRecord[] = [];
@@ -93,6 +98,7 @@ export class AvroProducer {
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBatchRecords = options.maxBatchRecords ?? 500;
     this.onProduceRequest = options.onProduceRequest;
+    this.produced = options.registry ? producedCounter(options.registry) : undefined;
     this.budget = options.maxRequestBytes ?? DEFAULT_MAX_MESSAGE_BYTES - SAFETY_MARGIN_BYTES;
     this.producer = client.kafka.producer({
       // NOTE: murmur2 like the Java client, so a user's key lands on the same partition whoever produces it.
@@ -245,6 +251,7 @@ export class AvroProducer {
       for (const r of live) settle(r.call, error);
       return;
     }
+    for (const [topic, messages] of byTopic) this.produced?.inc({ topic }, messages.length);
     for (const r of live) acknowledge(r.call);
   }
 

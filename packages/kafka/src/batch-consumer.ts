@@ -35,6 +35,11 @@ export interface Subscription<T> {
    * from the last commit). An error with `retriable: false` makes kafkajs give up: see `onFatal`.
    */
   handle(records: Array<ConsumedRecord<T>>, position: ChunkPosition): Promise<void>;
+  /**
+   * When the collector received the event behind this record (its `receivedAt`, UTC ms): feeds the end-to-end lag
+   * metric once the record is committed. 0 or undefined when unknown (records written before the field existed).
+   */
+  receivedAt?(value: T): number | undefined;
 }
 
 export interface BatchConsumerOptions {
@@ -71,7 +76,10 @@ export interface BatchConsumerOptions {
   sessionTimeoutMs?: number;
   /** How often the lag gauge is refreshed from the broker (committed offset vs high watermark), ms. 0 = only after commits. @default 5000 */
   lagRefreshMs?: number;
-  /** Where the consumer's metrics go (records consumed, undecodable records, lag per partition, crashes). */
+  /**
+   * Where the consumer's metrics go: records consumed, undecodable records, chunk processing time, lag per partition,
+   * end-to-end lag (from the subscriptions' `receivedAt`), crashes.
+   */
   registry?: Registry;
   /**
    * Called on every group join with this member's partitions (topic → partitions), before any of their records are
@@ -186,7 +194,8 @@ export class BatchConsumer {
       const lastOffset = chunk[chunk.length - 1]!.offset;
       const nextOffset = (BigInt(lastOffset) + 1n).toString();
       const position = { topic: batch.topic, partition: batch.partition, nextOffset };
-      const { handled, undecodable } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, position, chunk));
+      const startedAt = process.hrtime.bigint();
+      const { handled, undecodable, newestReceivedAt } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, position, chunk));
 
       // TRICKY: a rebalance during the handler means another member may own the partition now; committing would
       // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
@@ -195,6 +204,8 @@ export class BatchConsumer {
       await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]).catch(rethrowGroupMembershipError);
       this.metrics?.consumed.inc({ topic: batch.topic }, handled);
       if (undecodable > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, undecodable);
+      this.metrics?.chunkSeconds.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+      if (newestReceivedAt > 0) this.metrics?.committedReceipt(batch.topic, newestReceivedAt);
       this.setLag(batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(nextOffset));
       await heartbeat();
     }
@@ -205,7 +216,7 @@ export class BatchConsumer {
     subscription: Subscription<unknown>,
     position: ChunkPosition,
     messages: KafkaMessage[],
-  ): Promise<{ handled: number; undecodable: number }> {
+  ): Promise<{ handled: number; undecodable: number; newestReceivedAt: number }> {
     const { topic, partition } = position;
     const records: Array<ConsumedRecord<unknown>> = [];
     const invalid: Rejection[] = [];
@@ -221,7 +232,9 @@ export class BatchConsumer {
     }
     await this.options.deadLetters.publish(invalid);
     if (records.length > 0) await subscription.handle(records, position);
-    return { handled: records.length, undecodable: invalid.length };
+    let newestReceivedAt = 0;
+    if (subscription.receivedAt) for (const r of records) newestReceivedAt = Math.max(newestReceivedAt, subscription.receivedAt(r.value) ?? 0);
+    return { handled: records.length, undecodable: invalid.length, newestReceivedAt };
   }
 
   private setLag(topic: string, partition: number, lag: bigint): void {

@@ -1,6 +1,8 @@
 import type { DeadLetter, Topics } from '@telltale/contracts';
+import type { Counter, Registry } from '@telltale/runtime';
 import type { AvroProducer, EncodedRecord } from './avro-producer';
 import type { ConsumedRecord } from './batch-consumer';
+import { deadLetterCounter, reasonLabel } from './consumer-metrics';
 import { recordBytes } from './produce-request-plan';
 
 export interface Rejection {
@@ -19,6 +21,8 @@ export function rejectionOf(record: ConsumedRecord<unknown>, why: { reason: stri
 /** Longest reason and key kept when even an empty payload leaves no room (a pathological reason or key). */
 const MAX_REASON_CHARS = 1000;
 const MAX_KEY_CHARS = 256;
+/** Distinct reason labels one publisher makes, so a reason with unforeseen variety cannot explode the series. */
+const MAX_REASON_LABELS = 50;
 /** Avro writes a bytes field's length as a varint: 1 byte for an empty payload, at most 5. */
 const PAYLOAD_LENGTH_GROWTH = 4;
 
@@ -28,11 +32,19 @@ const PAYLOAD_LENGTH_GROWTH = 4;
  * here) is cut to fit, and the record says so in its reason and in a `payload_truncated` header (original size).
  */
 export class DeadLetterPublisher {
+  private readonly counted: Counter<'stage' | 'source_topic' | 'reason'> | undefined;
+  /** Reason labels this publisher has made; past MAX_REASON_LABELS, new ones count as 'other'. */
+  private readonly reasonLabels = new Set<string>();
+
   constructor(
     private readonly producer: AvroProducer,
     private readonly topics: Topics,
     private readonly stage: string,
-  ) {}
+    /** Where dead letters are counted, by stage, source topic and reason class (telltale_dead_letters_total). */
+    registry?: Registry,
+  ) {
+    this.counted = registry ? deadLetterCounter(registry) : undefined;
+  }
 
   toRecord(r: Rejection): DeadLetter {
     return {
@@ -53,9 +65,19 @@ export class DeadLetterPublisher {
       this.topics.deadLetters.name,
       rejections.map((r) => this.encodeToFit(r)),
     );
+    for (const r of rejections) this.counted?.inc({ stage: this.stage, source_topic: r.source?.topic ?? 'none', reason: this.reasonLabelOf(r.reason) });
   }
 
-  private encodeToFit(r: Rejection): EncodedRecord {
+  private reasonLabelOf(reason: string): string {
+    const label = reasonLabel(reason);
+    if (this.reasonLabels.has(label)) return label;
+    if (this.reasonLabels.size >= MAX_REASON_LABELS) return 'other';
+    this.reasonLabels.add(label);
+    return label;
+  }
+
+  /** The dead letter of `r`, encoded and cut to fit the topic: for callers that write it in their own transaction. */
+  encodeToFit(r: Rejection): EncodedRecord {
     const record = this.toRecord(r);
     const whole = this.encode(record, headersOf(this.stage, record));
     if (whole.bytes <= this.producer.maxRecordBytes(this.topics.deadLetters.name)) return whole.message;

@@ -1,5 +1,5 @@
 import { topicsFor, type Topics } from '@telltale/contracts';
-import type { Logger } from '@telltale/runtime';
+import type { Logger, Registry } from '@telltale/runtime';
 import { AvroProducer, type ProducerOptions } from './avro-producer';
 import { DeadLetterPublisher } from './dead-letter';
 import { createKafkaClient, type KafkaClient } from './kafka-client';
@@ -24,12 +24,14 @@ export async function connectStage(opts: {
   topicPrefix: string;
   logger: Logger;
   producer?: ProducerOptions;
+  /** Where records produced and dead letters are counted. */
+  registry?: Registry;
 }): Promise<KafkaStage> {
   const topics = topicsFor(opts.topicPrefix);
   const client = createKafkaClient({ brokers: opts.brokers, clientId: `telltale-${opts.stage}` }, opts.logger);
   await ensureTopics(client, Object.values(topics));
-  const producer = new AvroProducer(client, opts.producer);
+  const producer = new AvroProducer(client, { registry: opts.registry, ...opts.producer });
   // The producer sizes its requests by the smallest max.message.bytes of these topics (or opts.producer.maxRequestBytes).
   await producer.connect(Object.values(topics).map((t) => t.name));
-  return { topics, client, producer, deadLetters: new DeadLetterPublisher(producer, topics, opts.stage) };
+  return { topics, client, producer, deadLetters: new DeadLetterPublisher(producer, topics, opts.stage, opts.registry) };
 }

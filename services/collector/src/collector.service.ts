@@ -21,6 +21,7 @@ export const collectorService: ServiceDefinition<CollectorConfig> = {
       topicPrefix: config.TOPIC_PREFIX,
       logger,
       producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES, lingerMs: config.COLLECTOR_LINGER_MS, onProduceRequest: () => produceRequests.inc() },
+      registry,
     });
 
     const sources = new SourceRegistry([

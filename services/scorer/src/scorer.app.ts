@@ -42,6 +42,7 @@ export async function startScorerApp(
     topicPrefix: config.TOPIC_PREFIX,
     logger,
     producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES },
+    registry,
   });
   const service = new ScorerService({
     config,
@@ -61,7 +62,7 @@ export async function startScorerApp(
   });
   const consumer = new BatchConsumer(kafka, {
     groupId: config.SCORER_GROUP_ID,
-    subscriptions: [service.subscription()],
+    subscriptions: [{ ...service.subscription(), receivedAt: (v) => v.receivedAt }],
     deadLetters,
     partitionsConsumedConcurrently: 3,
     registry,

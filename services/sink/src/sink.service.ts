@@ -24,6 +24,7 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
     topicPrefix: config.TOPIC_PREFIX,
     logger,
     producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES },
+    registry,
   });
 
   const rowsInserted = new Counter({
@@ -50,12 +51,15 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
     topic: Topic<T>,
     table: string,
     toRow: (v: T) => Record<string, unknown>,
+    /** The collector's receipt time of a record (end-to-end lag); none for dead letters. */
+    receivedAt: ((v: T) => number) | undefined,
     /** Where rows ClickHouse refuses go. @default the dead-letter topic */
     onRejected?: (rejected: Rejection[]) => Promise<void>,
   ): Subscription<T> {
     const writer = new TableWriter<T>(clickhouse, table, toRow, logger, config.SINK_INSERT_RETRIES);
     return {
       topic,
+      receivedAt,
       async handle(records: Array<ConsumedRecord<T>>) {
         const end = insertSeconds.startTimer({ table });
         // A stopping service shortens its retries: a dead ClickHouse cannot hold shutdown; the uncommitted batch is redelivered.
@@ -73,12 +77,12 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
   const consumer = new BatchConsumer(client, {
     groupId: config.SINK_GROUP_ID,
     subscriptions: [
-      subscribe(topics.cleanEvents, 'events', eventRow),
-      subscribe(topics.features, 'session_features', featureRow),
-      subscribe(topics.predictions, 'predictions', predictionRow),
+      subscribe(topics.cleanEvents, 'events', eventRow, (e) => e.receivedAt),
+      subscribe(topics.features, 'session_features', featureRow, (f) => f.receivedAt),
+      subscribe(topics.predictions, 'predictions', predictionRow, (p) => p.receivedAt),
       // TRICKY: a dead letter ClickHouse refuses is not dead-lettered again (that would loop); it stays in the
       // events.dlq topic and is logged with where to find it.
-      subscribe(topics.deadLetters, 'dead_letters', deadLetterRow, async (rejected) => {
+      subscribe(topics.deadLetters, 'dead_letters', deadLetterRow, undefined, async (rejected) => {
         for (const { source, reason } of rejected) {
           logger.error({ topic: source?.topic, partition: source?.partition, offset: source?.offset, reason }, 'dead letter not stored in ClickHouse; it remains on the topic');
         }

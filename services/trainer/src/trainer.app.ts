@@ -44,6 +44,7 @@ export async function startTrainerApp(
     topicPrefix: config.TOPIC_PREFIX,
     logger,
     producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES, lingerMs: 0 },
+    registry,
   });
   const clickhouse = createClickHouseClient(settingsFromEnv(config), { logger });
   const service = new TrainerService({
