@@ -36,6 +36,18 @@ export class Random {
     return items[Math.floor(this.next() * items.length)]!;
   }
 
+  /** One of `items`, each as likely as its weight. */
+  pickWeighted<T extends { weight: number }>(items: readonly T[]): T {
+    const total = items.reduce((sum, item) => sum + item.weight, 0);
+    if (!(total > 0)) throw new Error('pick from a list without weight');
+    let left = this.next() * total;
+    for (const item of items) {
+      left -= item.weight;
+      if (left < 0) return item;
+    }
+    return items[items.length - 1]!;
+  }
+
   /** Standard normal (Box–Muller). */
   normal(): number {
     const u = 1 - this.next(); // (0, 1]: log(0) never happens

@@ -1,11 +1,12 @@
 import { Random } from './random';
-import { MAX_GAP_MS, MAX_SESSION_MS, MIN_GAP_MS, planSession, type SessionPlan, type Visitor } from './shopper-model';
+import { MAX_GAP_MS, MAX_SESSION_MS, MIN_GAP_MS, planCrawl, planSession, type SessionPlan, type Visitor } from './shopper-model';
 import { TrafficSimulator } from './traffic-simulator';
 
 const visitor = (overrides: Partial<Visitor> = {}): Visitor => ({
   anonymousId: 'anon-1',
   userId: null,
   userAgent: 'test-agent',
+  device: 'desktop',
   priorSessions: 0,
   priorPurchases: 0,
   ...overrides,
@@ -98,6 +99,47 @@ describe('planSession', () => {
       }
     }
     expect(ids.size).toBe(sample.reduce((n, p) => n + p.events.length, 0));
+  });
+});
+
+describe('where visits come from, and crawlers', () => {
+  it('lands tagged visits on a URL with their utm_* parameters, and later pages refer from the one before', () => {
+    const sample = plans(21, 2_000);
+    const landings = sample.map((p) => p.events[0]!.event.context.page);
+    const tagged = landings.filter((page) => new URL(page.url).searchParams.has('utm_source'));
+    // About a quarter of the visits are tagged (paid search, paid social, newsletter): catalogue.ts TRAFFIC_SOURCES.
+    expect(tagged.length / landings.length).toBeGreaterThan(0.18);
+    expect(tagged.length / landings.length).toBeLessThan(0.32);
+    expect(new Set(tagged.map((page) => new URL(page.url).searchParams.get('utm_medium')))).toEqual(new Set(['cpc', 'paid_social', 'email']));
+    expect(landings.filter((page) => page.referrer === '').length / landings.length).toBeGreaterThan(0.25);
+    for (const plan of sample) {
+      const pages = plan.events.filter((e) => e.event.type === 'page').map((e) => e.event.context.page);
+      for (let i = 1; i < pages.length; i++) expect(pages[i]!.referrer).toBe(pages[i - 1]!.url);
+    }
+  });
+
+  it('a crawl is page views only, with the crawler as user agent and no referrer, never a purchase', () => {
+    const rng = new Random(4);
+    const crawler = visitor({ userAgent: 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)', device: null });
+    for (let i = 0; i < 200; i++) {
+      const plan = planCrawl(rng, crawler, 1_700_000_000_000);
+      expect(plan.purchased).toBe(false);
+      expect(plan.events.length).toBeGreaterThanOrEqual(3);
+      for (const { event } of plan.events) {
+        expect(event).toMatchObject({ type: 'page', context: { userAgent: crawler.userAgent, page: { referrer: '' } } });
+      }
+    }
+  });
+
+  it('the simulator sends a few crawlers among the shoppers', () => {
+    const sim = new TrafficSimulator({ seed: 9, eventsPerSecond: 200 });
+    const agents: string[] = [];
+    for (let t = 0; t <= 120_000; t += 100) agents.push(...sim.tick(1_700_000_000_000 + t).map((e) => e.context.userAgent));
+    const crawls = agents.filter((ua) => /bot|crawler/i.test(ua)).length / agents.length;
+    expect(crawls).toBeGreaterThan(0.005);
+    expect(crawls).toBeLessThan(0.06);
+    expect(agents.some((ua) => ua.includes('iPhone'))).toBe(true);
+    expect(agents.some((ua) => ua.includes('Windows NT'))).toBe(true);
   });
 });
 

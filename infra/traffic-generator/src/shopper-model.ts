@@ -1,4 +1,14 @@
-import { CATALOGUE, CATEGORIES, EXTERNAL_REFERRERS, SEARCH_TERMS, SHOP_ORIGIN, type Product } from './catalogue';
+import {
+  CATALOGUE,
+  CATEGORIES,
+  DEVICE_INTENT_SHIFT,
+  SEARCH_TERMS,
+  SHOP_ORIGIN,
+  TRAFFIC_SOURCES,
+  type Device,
+  type Product,
+  type TrafficSource,
+} from './catalogue';
 import { sigmoid, type Random } from './random';
 
 /** One event as the Segment HTTP API takes it. */
@@ -26,6 +36,8 @@ export interface Visitor {
   anonymousId: string;
   userId: string | null;
   userAgent: string;
+  /** The device the user agent is from; crawlers have none. */
+  device: Device | null;
   /** Sessions and purchases this visitor had before; returning buyers are likelier to buy again. */
   priorSessions: number;
   priorPurchases: number;
@@ -49,7 +61,8 @@ export interface SessionPlan {
 }
 
 /**
- * The HIDDEN propensity model. Every visitor has a latent intent ~ N(0, 1) (+ a bonus for earlier purchases).
+ * The HIDDEN propensity model. Every visitor has a latent intent ~ N(0, 1) (+ a bonus for earlier purchases, + small
+ * shifts by device and traffic source: catalogue.ts).
  * Intent drives how much they click, search and add to cart, and how long they dwell; the purchase then happens
  * with probability sigmoid(logit) where the logit is linear in the observed behaviour, the intent and noise.
  * A logistic regression on session features (counts, cart value, duration, prior purchases) can learn most of it;
@@ -79,7 +92,9 @@ const LIBRARY = { name: 'telltale-traffic-generator', version: '0.1.0' };
 
 /** Plans one session from start to (maybe) purchase. Pure given the generator's state. */
 export function planSession(rng: Random, visitor: Visitor, startMs: number): SessionPlan {
-  const intent = rng.normal() + 0.4 * Math.min(visitor.priorPurchases, 3);
+  const source = rng.pickWeighted(TRAFFIC_SOURCES);
+  const deviceShift = visitor.device === null ? 0 : DEVICE_INTENT_SHIFT[visitor.device];
+  const intent = rng.normal() + 0.4 * Math.min(visitor.priorPurchases, 3) + deviceShift + source.intentShift;
   const engagement = Math.exp(intent);
 
   const extraPages = rng.poisson(2);
@@ -105,7 +120,7 @@ export function planSession(rng: Random, visitor: Visitor, startMs: number): Ses
   if (total > budget) for (let i = 0; i < gaps.length; i++) gaps[i] = Math.max(MIN_GAP_MS, (gaps[i]! * budget) / total);
 
   const session = new SessionWriter(rng, visitor, startMs);
-  session.landing();
+  session.landing(source);
   actions.forEach((action, i) => session.act(action, gaps[i]!));
 
   const counts = session.counts();
@@ -129,6 +144,13 @@ export function planSession(rng: Random, visitor: Visitor, startMs: number): Ses
   return { visitor, intent, startMs, events: session.events, purchased, purchaseProbability };
 }
 
+/** A crawler's visit: a few page views in quick succession, no referrer, nothing clicked, never a purchase. */
+export function planCrawl(rng: Random, crawler: Visitor, startMs: number): SessionPlan {
+  const session = new SessionWriter(rng, crawler, startMs);
+  session.crawl(rng.int(3, 8));
+  return { visitor: crawler, intent: Number.NEGATIVE_INFINITY, startMs, events: session.events, purchased: false, purchaseProbability: 0 };
+}
+
 /** Builds a session's events in order, keeping the page the visitor is on and the cart. */
 class SessionWriter {
   readonly events: PlannedEvent[] = [];
@@ -148,20 +170,31 @@ class SessionWriter {
     this.focus = rng.pick(CATALOGUE);
   }
 
-  landing(): void {
-    const referrer = this.rng.pick(EXTERNAL_REFERRERS);
+  /** The first page, with the source's referrer and its UTM tags on the URL (as an ad or a newsletter links it). */
+  landing(source: TrafficSource): void {
     const where = this.rng.next();
-    if (where < 0.4) this.view('/', 'Home', referrer);
-    else if (where < 0.7) this.viewCategory(this.rng.pick(CATEGORIES), referrer);
-    else this.viewProduct(this.focus, referrer);
+    const query = new URLSearchParams(source.utm).toString();
+    const landing = { referrer: source.referrer, query: query === '' ? '' : `?${query}` };
+    if (where < 0.4) this.view('/', 'Home', landing);
+    else if (where < 0.7) this.viewCategory(this.rng.pick(CATEGORIES), landing);
+    else this.viewProduct(this.focus, landing);
+  }
+
+  crawl(pages: number): void {
+    this.view('/', 'Home', { referrer: '', query: '' });
+    for (let i = 1; i < pages; i++) {
+      this.clockMs += this.rng.int(200, 1_500);
+      if (this.rng.chance(0.5)) this.viewCategory(this.rng.pick(CATEGORIES), { referrer: '', query: '' });
+      else this.viewProduct(this.rng.pick(CATALOGUE), { referrer: '', query: '' });
+    }
   }
 
   act(action: Action, gapMs: number): void {
     this.clockMs += Math.round(gapMs);
     switch (action) {
       case 'page':
-        if (this.rng.chance(0.5)) this.viewCategory(this.rng.pick(CATEGORIES), this.page.url);
-        else this.viewProduct(this.rng.pick(CATALOGUE), this.page.url);
+        if (this.rng.chance(0.5)) this.viewCategory(this.rng.pick(CATEGORIES), { referrer: this.page.url, query: '' });
+        else this.viewProduct(this.rng.pick(CATALOGUE), { referrer: this.page.url, query: '' });
         return;
       case 'click':
         this.focus = this.rng.chance(0.6) ? this.rng.pick(CATALOGUE.filter((p) => p.category === this.focus.category)) : this.rng.pick(CATALOGUE);
@@ -216,17 +249,17 @@ class SessionWriter {
     };
   }
 
-  private viewCategory(category: string, referrer: string): void {
-    this.view(`/c/${category}`, `Category: ${category}`, referrer, { category });
+  private viewCategory(category: string, from: PageOrigin): void {
+    this.view(`/c/${category}`, `Category: ${category}`, from, { category });
   }
 
-  private viewProduct(product: Product, referrer: string): void {
+  private viewProduct(product: Product, from: PageOrigin): void {
     this.focus = product;
-    this.view(`/p/${product.productId}`, product.name, referrer, { productId: product.productId, category: product.category });
+    this.view(`/p/${product.productId}`, product.name, from, { productId: product.productId, category: product.category });
   }
 
-  private view(path: string, title: string, referrer: string, extra: Record<string, unknown> = {}): void {
-    this.page = { url: `${SHOP_ORIGIN}${path}`, path, referrer, title };
+  private view(path: string, title: string, from: PageOrigin, extra: Record<string, unknown> = {}): void {
+    this.page = { url: `${SHOP_ORIGIN}${path}${from.query}`, path, referrer: from.referrer, title };
     this.push({ type: 'page', name: title, properties: { ...this.page, ...extra } });
   }
 
@@ -245,6 +278,12 @@ class SessionWriter {
     };
     this.events.push({ atMs: this.clockMs, event });
   }
+}
+
+/** How a page was reached: the referrer the browser sends and the query string of the URL ('' or '?utm_...'). */
+interface PageOrigin {
+  referrer: string;
+  query: string;
 }
 
 function repeat<T>(value: T, n: number): T[] {

@@ -1,6 +1,6 @@
-import { USER_AGENTS } from './catalogue';
+import { CRAWLER_USER_AGENTS, DEVICES } from './catalogue';
 import { Random } from './random';
-import { planSession, type SegmentEvent, type SessionPlan, type Visitor } from './shopper-model';
+import { planCrawl, planSession, type SegmentEvent, type SessionPlan, type Visitor } from './shopper-model';
 
 export interface SimulatorOptions {
   seed: number;
@@ -15,6 +15,8 @@ export interface SimulatorOptions {
    * timeout (ENRICHER_SESSION_TIMEOUT_S) or the two visits become one session. @default 45000
    */
   minReturnGapMs?: number;
+  /** Share of sessions that are a crawler fetching pages (flagged as bots by the enricher). @default 0.03 */
+  crawlerShare?: number;
 }
 
 export interface SimulatorStats {
@@ -49,6 +51,7 @@ export class TrafficSimulator {
   private readonly returningShare: number;
   private readonly userPoolSize: number;
   private readonly minReturnGapMs: number;
+  private readonly crawlerShare: number;
 
   constructor(private readonly opts: SimulatorOptions) {
     if (!(opts.eventsPerSecond > 0)) throw new Error(`eventsPerSecond must be > 0, got ${opts.eventsPerSecond}`);
@@ -56,6 +59,7 @@ export class TrafficSimulator {
     this.returningShare = opts.returningShare ?? 0.3;
     this.userPoolSize = opts.userPoolSize ?? 400;
     this.minReturnGapMs = opts.minReturnGapMs ?? 45_000;
+    this.crawlerShare = opts.crawlerShare ?? 0.03;
   }
 
   tick(nowMs: number): SegmentEvent[] {
@@ -81,6 +85,13 @@ export class TrafficSimulator {
   }
 
   private startSession(nowMs: number): SessionPlan {
+    if (this.rng.chance(this.crawlerShare)) {
+      const crawler: Visitor = { anonymousId: this.rng.uuid(), userId: null, userAgent: this.rng.pick(CRAWLER_USER_AGENTS), device: null, priorSessions: 0, priorPurchases: 0 };
+      const crawl = planCrawl(this.rng, crawler, nowMs);
+      this.active.push({ plan: crawl, next: 0 });
+      this.stats.sessionsStarted += 1;
+      return crawl;
+    }
     const known = this.returningUser(nowMs);
     const visitor: Visitor = known?.visitor ?? this.newVisitor(null);
     const plan = planSession(this.rng, visitor, nowMs);
@@ -110,6 +121,7 @@ export class TrafficSimulator {
   }
 
   private newVisitor(userId: string | null): Visitor {
-    return { anonymousId: this.rng.uuid(), userId, userAgent: this.rng.pick(USER_AGENTS), priorSessions: 0, priorPurchases: 0 };
+    const { userAgent, device } = this.rng.pickWeighted(DEVICES);
+    return { anonymousId: this.rng.uuid(), userId, userAgent, device, priorSessions: 0, priorPurchases: 0 };
   }
 }
