@@ -103,6 +103,6 @@ describe('collector against a real broker', () => {
     expect(res.status).toBe(200);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/telltale_collector_events_accepted_total\{service="collector"\} [1-9]/);
+    expect(metrics).toMatch(/telltale_collector_events_accepted_total\{[^}]*type="[a-z]+"[^}]*\} [1-9]/);
   });
 });

@@ -40,7 +40,8 @@ interface ErrorBody {
 export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
   const accepted = new Counter({
     name: 'telltale_collector_events_accepted_total',
-    help: 'Events acknowledged by Kafka',
+    help: 'Events acknowledged by Kafka, by type (track, page...) and source (the write key\'s name)',
+    labelNames: ['type', 'source'],
     registers: [deps.registry],
   });
   const rejected = new Counter({
@@ -230,6 +231,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     const invalidItems = new Set(batch.rejected.map((r) => r.index));
     const itemIndexOf = items.map((_, index) => index).filter((index) => !invalidItems.has(index));
     let tooLarge: EventRejection[];
+    let oversizeAt = new Set<number>();
     try {
       const [oversize] = await Promise.all([
         deps.producer.sendFitting(
@@ -241,6 +243,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
       ]);
       // An event too large for events.raw can never be accepted, however often it is sent: refused like an invalid
       // one (its neighbours are acknowledged), and kept in the dead-letter topic (cut to fit) with the reason.
+      oversizeAt = new Set(oversize.map((o) => o.index));
       tooLarge = oversize.map((o) => {
         const event = batch.events[o.index]!;
         return { index: itemIndexOf[o.index]!, messageId: event.messageId, field: largestField(event), reason: o.reason };
@@ -254,7 +257,11 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
         .send({ error: 'unavailable', field: null, reason: 'event log unavailable, retry with the same messageIds' } satisfies ErrorBody);
     }
     const acceptedEvents = batch.events.length - tooLarge.length;
-    accepted.inc(acceptedEvents);
+    const acceptedByType = new Map<string, number>();
+    for (const [i, e] of batch.events.entries()) {
+      if (!oversizeAt.has(i)) acceptedByType.set(e.type, (acceptedByType.get(e.type) ?? 0) + 1);
+    }
+    for (const [type, count] of acceptedByType) accepted.inc({ type, source: source.name }, count);
     if (batch.rejected.length > 0) rejected.inc({ reason: 'invalid_event' }, batch.rejected.length);
     if (tooLarge.length > 0) rejected.inc({ reason: 'event_too_large' }, tooLarge.length);
     const refused = [...batch.rejected, ...tooLarge].sort((a, b) => a.index - b.index);
