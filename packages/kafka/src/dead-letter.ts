@@ -65,6 +65,11 @@ export class DeadLetterPublisher {
       this.topics.deadLetters.name,
       rejections.map((r) => this.encodeToFit(r)),
     );
+    this.countWritten(rejections);
+  }
+
+  /** Counts dead letters written by the caller itself (`encodeToFit` in its own transaction), once committed. */
+  countWritten(rejections: Rejection[]): void {
     for (const r of rejections) this.counted?.inc({ stage: this.stage, source_topic: r.source?.topic ?? 'none', reason: this.reasonLabelOf(r.reason) });
   }
 

@@ -1,15 +1,29 @@
-import type { CleanEvent, FeatureVector, RawEvent } from '@telltale/contracts';
-import { BatchConsumer, connectStage, rejectionOf, type AvroProducer, type ConsumedRecord, type OversizeRecord, type Rejection } from '@telltale/kafka';
-import { Counter, Gauge, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
+import type { RawEvent } from '@telltale/contracts';
+import {
+  BatchConsumer,
+  connectStage,
+  describeProduceLimits,
+  openPartitionWriter,
+  readPartition,
+  recordBytes,
+  rejectionOf,
+  type ChunkPosition,
+  type ConsumedRecord,
+  type PartitionTransactionWriter,
+  type Rejection,
+  type TransactionRecord,
+} from '@telltale/kafka';
+import { Counter, Gauge, Histogram, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
 import { loadEnricherConfig, type EnricherConfig } from './enricher.config';
-import { EventEnricher } from './event-enricher';
-
-/** What the handler sends clean events and feature vectors through. */
-export type EnricherProducer = Pick<AvroProducer, 'sendFitting'>;
+import { EventEnricher, type EnricherOptions, type RejectionCause } from './event-enricher';
+import { PartitionState } from './partition-state';
 
 export interface EnricherDeps {
-  /** Wraps the stage's producer for the handler's sends (tests inject failing sends here). @default the producer itself */
-  wrapProducer?: (producer: AvroProducer) => EnricherProducer;
+  /**
+   * Called with a chunk's transaction records just before they are committed; a throw fails the chunk like a broker
+   * error would (tests inject failures here). @default none
+   */
+  beforeCommit?: (partition: number, records: TransactionRecord[]) => Promise<void> | void;
 }
 
 export function createEnricherService(deps: EnricherDeps = {}): ServiceDefinition<EnricherConfig> {
@@ -23,6 +37,12 @@ export function createEnricherService(deps: EnricherDeps = {}): ServiceDefinitio
 
 export const enricherService = createEnricherService();
 
+/** A partition of events.raw this instance owns: its restored state and its transactional writer. */
+interface OwnedPartition {
+  enricher: EventEnricher;
+  writer: PartitionTransactionWriter;
+}
+
 async function startEnricher(config: EnricherConfig, { logger, registry, fail }: ServiceContext, deps: EnricherDeps): Promise<StartedService> {
   const { topics, client, producer, deadLetters } = await connectStage({
     stage: 'enricher',
@@ -30,20 +50,65 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     topicPrefix: config.TOPIC_PREFIX,
     logger,
     producer: { maxRequestBytes: config.KAFKA_MAX_REQUEST_BYTES },
+    registry,
   });
-  const output: EnricherProducer = deps.wrapProducer?.(producer) ?? producer;
+  const groupId = config.ENRICHER_GROUP_ID;
 
-  const enricher = new EventEnricher({
-    sessionTimeoutMs: config.ENRICHER_SESSION_TIMEOUT_S * 1000,
-    dedupeCapacity: config.ENRICHER_DEDUPE_CAPACITY,
-    maxUsers: config.ENRICHER_MAX_USERS,
+  // Partition p of the changelog holds the state of partition p of events.raw: the counts must match.
+  const limits = await describeProduceLimits(client, Object.values(topics).map((t) => t.name));
+  const rawPartitions = limits.partitions.get(topics.rawEvents.name);
+  const statePartitions = limits.partitions.get(topics.enricherState.name);
+  if (rawPartitions === undefined || rawPartitions !== statePartitions) {
+    await producer.disconnect();
+    throw new Error(
+      `${topics.enricherState.name} has ${statePartitions} partitions and ${topics.rawEvents.name} ${rawPartitions}: the enricher's changelog needs one partition per input partition (create it with as many)`,
+    );
+  }
+
+  const sessionTimeoutMs = config.ENRICHER_SESSION_TIMEOUT_S * 1000;
+  const enricherOptions: EnricherOptions = {
+    sessionTimeoutMs,
+    // NOTE: capped at the session timeout: an event later than that could belong to another session than the current one.
+    latenessMs: Math.min(config.ENRICHER_LATENESS_S * 1000, sessionTimeoutMs),
     maxFutureMs: config.ENRICHER_MAX_FUTURE_S * 1000,
-  });
+    dedupeWindowMs: config.ENRICHER_DEDUPE_WINDOW_S * 1000,
+    dedupeCapacity: config.ENRICHER_DEDUPE_CAPACITY,
+    maxVisitors: config.ENRICHER_MAX_USERS,
+  };
 
   const outcomes = new Counter({
     name: 'telltale_enricher_events_total',
-    help: 'Raw events by outcome (enriched, duplicate, rejected; too_large: an output exceeded its topic limit and the event was dead-lettered)',
+    help: 'Raw events by outcome (enriched, duplicate, rejected: invalid; link_refused: a second user for a linked anonymous id; too_late: beyond the lateness bound; too_large: an output exceeded its topic limit). All but enriched and duplicate are dead-lettered.',
     labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const identityLinks = new Counter({
+    name: 'telltale_enricher_identity_links_total',
+    help: 'identify/alias links of an anonymous id to a user: linked (first link), refused (already linked to another user; dead-lettered)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const lateEvents = new Counter({
+    name: 'telltale_enricher_late_events_total',
+    help: 'Events earlier than their visitor\'s latest event: joined (within the lateness bound, joined the session) or dead_lettered (beyond it)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const restoreSeconds = new Histogram({
+    name: 'telltale_enricher_state_restore_seconds',
+    help: 'Time to restore one partition\'s state from the changelog (fencing the previous owner included)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const restoredRecords = new Counter({
+    name: 'telltale_enricher_state_restored_records_total',
+    help: 'Changelog records read while restoring partitions',
+    registers: [registry],
+  });
+  const evictions = new Counter({
+    name: 'telltale_enricher_state_evictions_total',
+    help: 'State forgotten for room before its time: visitor (beyond ENRICHER_MAX_USERS per partition), message (beyond ENRICHER_DEDUPE_CAPACITY per partition, before the de-dup window ended)',
+    labelNames: ['kind'],
     registers: [registry],
   });
   const lagSeconds = new Gauge({
@@ -51,77 +116,170 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     help: 'Collector receive time to enrichment, for the last event processed',
     registers: [registry],
   });
+
+  const owned = new Map<number, Promise<OwnedPartition>>();
+  /** The restored ones, for the gauges (which cannot wait on a promise). */
+  const ready = new Map<number, OwnedPartition>();
   new Gauge({
     name: 'telltale_enricher_tracked_users',
-    help: 'Users with session state in memory',
+    help: 'Visitors with session state in memory, over the partitions this instance owns',
     registers: [registry],
     collect() {
-      this.set(enricher.trackedUsers);
+      this.set([...ready.values()].reduce((n, p) => n + p.enricher.trackedVisitors, 0));
+    },
+  });
+  new Gauge({
+    name: 'telltale_enricher_remembered_messages',
+    help: 'messageIds in the de-duplication window, over the partitions this instance owns',
+    registers: [registry],
+    collect() {
+      this.set([...ready.values()].reduce((n, p) => n + p.enricher.rememberedMessages, 0));
     },
   });
 
   /**
-   * NOTE: the enricher's memory (seen messageIds, session counters) moves only once every output of the chunk is
-   * acknowledged. A send that fails throws, the chunk is fetched again, and enriching it again against the same
-   * state gives the same clean events, session ids and counters; remembering first would make the retry all
-   * "duplicates" and commit offsets for events that were never produced.
+   * Takes a partition over: opens its transactional writer (which fences the previous owner and ends its open
+   * transaction), then replays the partition's changelog into a fresh state. Only then are its events processed.
    */
-  async function handle(records: Array<ConsumedRecord<RawEvent>>): Promise<void> {
-    const batch = enricher.enrichBatch(records.map((r) => r.value));
-    const clean: Array<{ key: string; value: CleanEvent }> = [];
-    const cleanFrom: Array<ConsumedRecord<RawEvent>> = [];
-    const features: Array<{ key: string; value: FeatureVector }> = [];
-    const featuresFrom: Array<ConsumedRecord<RawEvent>> = [];
-    const rejected: Rejection[] = [];
-    batch.results.forEach((result, i) => {
-      const record = records[i]!;
-      if (result.outcome === 'enriched') {
-        clean.push({ key: result.clean.userKey, value: result.clean });
-        cleanFrom.push(record);
-        if (result.features) {
-          features.push({ key: result.features.userKey, value: result.features });
-          featuresFrom.push(record);
-        }
-      } else if (result.outcome === 'rejected') {
-        logger.warn(
-          { topic: record.topic, partition: record.partition, offset: record.offset, messageId: record.value.messageId, ...result.failure },
-          'event rejected',
-        );
-        rejected.push(rejectionOf(record, result.failure));
-      }
+  async function restore(partition: number): Promise<OwnedPartition> {
+    const started = performance.now();
+    const writer = await openPartitionWriter(client, `${groupId}.${topics.rawEvents.name}.${partition}`, {
+      requestBudget: producer.requestBudget,
+      partitionsOf: (t) => limits.partitions.get(t) ?? Number.POSITIVE_INFINITY,
     });
-
-    const [cleanTooLarge, featuresTooLarge] = await Promise.all([
-      output.sendFitting(topics.cleanEvents, clean),
-      output.sendFitting(topics.features, features),
-      deadLetters.publish(rejected),
-    ]);
-    // An output too large for its topic can never be produced: the raw event it came from goes to the dead-letter
-    // topic with the reason, and its neighbours go on.
-    const tooLarge = [...tooLargeRejections(cleanTooLarge, cleanFrom), ...tooLargeRejections(featuresTooLarge, featuresFrom)];
-    if (tooLarge.length > 0) await deadLetters.publish(tooLarge);
-
-    batch.commit();
-    // Counted once the chunk is done, so a retried chunk is not counted twice.
-    batch.results.forEach((result) => outcomes.inc({ outcome: result.outcome }));
-    if (tooLarge.length > 0) outcomes.inc({ outcome: 'too_large' }, tooLarge.length);
-    const last = clean[clean.length - 1];
-    if (last) lagSeconds.set((last.value.enrichedAt - last.value.receivedAt) / 1000);
+    try {
+      const state = new PartitionState(enricherOptions);
+      const records = await readPartition(client, topics.enricherState, partition, (key, value) => state.restore(key, value), {
+        groupIdPrefix: `${groupId}.restore`,
+        timeoutMs: config.ENRICHER_RESTORE_TIMEOUT_S * 1000,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      restoreSeconds.observe(seconds);
+      restoredRecords.inc(records);
+      const enricher = new EventEnricher(enricherOptions, state);
+      logger.info({ partition, records, visitors: enricher.trackedVisitors, messages: enricher.rememberedMessages, seconds }, 'restored partition state');
+      return { enricher, writer };
+    } catch (err) {
+      await writer.close().catch(() => undefined);
+      throw err;
+    }
   }
 
-  function tooLargeRejections(oversize: OversizeRecord[], from: Array<ConsumedRecord<RawEvent>>): Rejection[] {
-    return oversize.map((o) => {
-      const record = from[o.index]!;
-      logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, messageId: record.value.messageId, reason: o.reason }, 'output too large');
-      return rejectionOf(record, { reason: o.reason, field: null });
-    });
+  function ownedPartition(partition: number): Promise<OwnedPartition> {
+    let entry = owned.get(partition);
+    if (!entry) {
+      entry = restore(partition);
+      owned.set(partition, entry);
+      entry.then(
+        (p) => ready.set(partition, p),
+        () => owned.get(partition) === entry && owned.delete(partition),
+      );
+    }
+    return entry;
+  }
+
+  /** Forgets a partition's state and closes its writer: the next chunk of it restores from the changelog. */
+  function release(partition: number): void {
+    const entry = owned.get(partition);
+    owned.delete(partition);
+    ready.delete(partition);
+    void entry?.then((p) => p.writer.close()).catch((err) => logger.warn({ err, partition }, 'could not close partition writer'));
+  }
+
+  /**
+   * NOTE: exactly once from raw event to outputs and state: a chunk's clean events, feature vectors, identity links,
+   * dead letters, state changes and the consumer offset are one Kafka transaction. A crash or failed send leaves
+   * none of it visible; the partition's state is then dropped and restored from the changelog, so the retry meets
+   * the state the first try met and produces the same outputs.
+   */
+  async function handle(records: Array<ConsumedRecord<RawEvent>>, position: ChunkPosition): Promise<void> {
+    const partition = position.partition;
+    const part = await ownedPartition(partition);
+    const counts = new Map<string, number>();
+    const count = (outcome: string) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    const links = { linked: 0, refused: 0 };
+    const late = { joined: 0, dead_lettered: 0 };
+    let lastDelayS: number | undefined;
+    const rejections: Rejection[] = [];
+    try {
+      const out: TransactionRecord[] = [];
+      const deadLetter = (record: ConsumedRecord<RawEvent>, why: { reason: string; field: string | null }) => {
+        const rejection = rejectionOf(record, why);
+        rejections.push(rejection);
+        const letter = deadLetters.encodeToFit(rejection);
+        out.push({ topic: topics.deadLetters.name, key: letter.key, value: letter.value, headers: letter.headers });
+      };
+      /** Adds an output, or dead-letters the raw event when the output can never fit its topic. */
+      const emit = (record: ConsumedRecord<RawEvent>, topicName: string, key: string, value: Buffer): boolean => {
+        const bytes = recordBytes(key, value);
+        const max = producer.maxRecordBytes(topicName);
+        if (bytes <= max) {
+          out.push({ topic: topicName, key, value });
+          return true;
+        }
+        const reason = `output of ${bytes} bytes exceeds the ${max}-byte limit of topic ${topicName}`;
+        logger.warn({ topic: record.topic, partition, offset: record.offset, messageId: record.value.messageId, reason }, 'output too large');
+        deadLetter(record, { reason, field: null });
+        count('too_large');
+        return false;
+      };
+
+      for (const record of records) {
+        const result = part.enricher.enrich(record.value);
+        count(result.outcome === 'rejected' ? rejectedOutcome(result.cause) : result.outcome);
+        if (result.outcome === 'enriched') {
+          emit(record, topics.cleanEvents.name, result.clean.userKey, topics.cleanEvents.codec.encode(result.clean));
+          if (result.features) emit(record, topics.features.name, result.features.userKey, topics.features.codec.encode(result.features));
+          if (result.link) {
+            emit(record, topics.identityLinks.name, result.link.anonymousId, topics.identityLinks.codec.encode(result.link));
+            links.linked += 1;
+          }
+          if (result.late) late.joined += 1;
+          lastDelayS = (result.clean.enrichedAt - result.clean.receivedAt) / 1000;
+        } else if (result.outcome === 'rejected') {
+          logger.warn({ topic: record.topic, partition, offset: record.offset, messageId: record.value.messageId, cause: result.cause, ...result.failure }, 'event rejected');
+          deadLetter(record, result.failure);
+          if (result.cause === 'link_refused') links.refused += 1;
+          if (result.cause === 'too_late') late.dead_lettered += 1;
+        }
+      }
+      for (const change of part.enricher.takeChanges()) {
+        out.push({
+          topic: topics.enricherState.name,
+          partition,
+          key: change.key,
+          value: change.value === null ? null : topics.enricherState.codec.encode(change.value),
+        });
+      }
+      await deps.beforeCommit?.(partition, out);
+      await part.writer.commit(out, { groupId, topic: position.topic, partition, offset: position.nextOffset });
+    } catch (err) {
+      // The state has moved past what was committed (or the partition moved away): forget it, restore on the retry.
+      logger.warn({ err, partition, offset: records[0]?.offset }, 'chunk not committed: dropping the partition state, it is restored from the changelog on retry');
+      release(partition);
+      throw err;
+    }
+    // Counted once the chunk is committed, so a retried chunk is not counted twice.
+    deadLetters.countWritten(rejections);
+    for (const [outcome, n] of counts) outcomes.inc({ outcome }, n);
+    for (const [outcome, n] of Object.entries(links)) if (n > 0) identityLinks.inc({ outcome }, n);
+    for (const [outcome, n] of Object.entries(late)) if (n > 0) lateEvents.inc({ outcome }, n);
+    const evicted = part.enricher.takeEvictions();
+    if (evicted.visitors > 0) evictions.inc({ kind: 'visitor' }, evicted.visitors);
+    if (evicted.messages > 0) evictions.inc({ kind: 'message' }, evicted.messages);
+    if (lastDelayS !== undefined) lagSeconds.set(lastDelayS);
   }
 
   const consumer = new BatchConsumer(client, {
-    groupId: config.ENRICHER_GROUP_ID,
-    subscriptions: [{ topic: topics.rawEvents, handle }],
+    groupId,
+    subscriptions: [{ topic: topics.rawEvents, handle, receivedAt: (e) => e.receivedAt }],
     deadLetters,
     registry,
+    // Partitions that moved elsewhere: their state here is stale from now on.
+    onAssignment: (assignment) => {
+      const mine = new Set(assignment[topics.rawEvents.name] ?? []);
+      for (const partition of owned.keys()) if (!mine.has(partition)) release(partition);
+    },
     // kafkajs gave up (a non-retriable error): stop in order and exit 1, so the supervisor restarts the process.
     onFatal: (err) => fail(`consumer of ${topics.rawEvents.name} gave up`, err),
   });
@@ -129,11 +287,19 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
 
   return {
     checks: { consumer: () => consumer.health() },
-    describe: { from: topics.rawEvents.name, groupId: config.ENRICHER_GROUP_ID },
-    // Order: finish the batch in progress (outputs acknowledged, offsets committed), leave the group, flush.
+    describe: { from: topics.rawEvents.name, groupId },
+    // Order: finish the chunk in progress (its transaction committed), leave the group, close the writers, flush.
     async close() {
       await consumer.stop();
+      const parts = await Promise.allSettled([...owned.values()]);
+      owned.clear();
+      ready.clear();
+      await Promise.allSettled(parts.flatMap((p) => (p.status === 'fulfilled' ? [p.value.writer.close()] : [])));
       await producer.disconnect();
     },
   };
+}
+
+function rejectedOutcome(cause: RejectionCause): string {
+  return cause === 'invalid' ? 'rejected' : cause;
 }

@@ -1,6 +1,7 @@
 import type { RawEvent } from '@telltale/contracts';
-import { EventEnricher } from './event-enricher';
+import { EventEnricher, type EnricherOptions, type EnrichmentResult } from './event-enricher';
 import { kindOf } from './event-cleaner';
+import { PartitionState } from './partition-state';
 
 const T0 = Date.parse('2024-05-04T23:30:00.000Z'); // a Saturday
 
@@ -21,8 +22,31 @@ function raw(overrides: Partial<RawEvent> = {}): RawEvent {
   };
 }
 
-function enricher(sessionTimeoutMs = 30 * 60_000) {
-  return new EventEnricher({ sessionTimeoutMs, dedupeCapacity: 1000, maxUsers: 1000, maxFutureMs: 300_000, now: () => T0 + 1000 });
+const OPTIONS: EnricherOptions = {
+  sessionTimeoutMs: 30 * 60_000,
+  latenessMs: 5 * 60_000,
+  dedupeWindowMs: 24 * 3_600_000,
+  dedupeCapacity: 1000,
+  maxVisitors: 1000,
+  maxFutureMs: 300_000,
+  now: () => T0 + 1000,
+};
+
+function enricher(sessionTimeoutMs = 30 * 60_000, overrides: Partial<EnricherOptions> = {}) {
+  return new EventEnricher({ ...OPTIONS, sessionTimeoutMs, ...overrides });
+}
+
+function enriched(result: EnrichmentResult): Extract<EnrichmentResult, { outcome: 'enriched' }> {
+  if (result.outcome !== 'enriched') throw new Error(`expected enriched, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** A new enricher whose state is the changelog `from` wrote so far, replayed in order (what a restore does). */
+function restoredFrom(from: EventEnricher, overrides: Partial<EnricherOptions> = {}, changelog: Array<{ key: string; value: unknown }> = []): EventEnricher {
+  changelog.push(...from.takeChanges());
+  const state = new PartitionState({ ...OPTIONS, ...overrides });
+  for (const c of changelog) state.restore(c.key, c.value as never);
+  return new EventEnricher({ ...OPTIONS, ...overrides }, state);
 }
 
 describe('EventEnricher', () => {
@@ -111,7 +135,7 @@ describe('EventEnricher', () => {
     [{ properties: '{"price":-1}' }, 'properties.price', 'must not be negative'],
     [{ timestamp: 0, receivedAt: 0 }, 'timestamp', 'before 2000-01-01: not a plausible event time'],
   ] as Array<[Partial<RawEvent>, string, string]>)('rejects %j: %s', (overrides, field, reason) => {
-    expect(enricher().enrich(raw(overrides))).toEqual({ outcome: 'rejected', failure: { field, reason } });
+    expect(enricher().enrich(raw(overrides))).toEqual({ outcome: 'rejected', cause: 'invalid', failure: { field, reason } });
   });
 
   it('emits no feature vector for identify calls', () => {
@@ -120,75 +144,148 @@ describe('EventEnricher', () => {
   });
 });
 
-describe('EventEnricher batches: state changes only on commit', () => {
-  const batchOf = () => [
-    raw({ messageId: 'b-1', userId: 'ann', timestamp: T0 }),
-    raw({ messageId: 'b-2', userId: 'bob', timestamp: T0 + 1000, event: 'Product Added', properties: '{"productId":"p","price":3,"quantity":2}' }),
-    raw({ messageId: 'b-3', userId: 'ann', timestamp: T0 + 2000 }),
-    raw({ messageId: 'b-1', userId: 'ann', timestamp: T0 }), // a client retry inside the same batch
-    raw({ messageId: 'b-4', userId: 'ann', timestamp: T0 + 3000, event: 'Order Completed', properties: '{"revenue":"lots"}' }), // rejected
+describe('EventEnricher state through the changelog', () => {
+  const visit = () => [
+    raw({ messageId: 'v-1', userId: 'ann', timestamp: T0 }),
+    raw({ messageId: 'v-2', userId: 'bob', timestamp: T0 + 1000, event: 'Product Added', properties: '{"productId":"p","price":3,"quantity":2}' }),
+    raw({ messageId: 'v-3', userId: 'ann', timestamp: T0 + 2000 }),
+    raw({ messageId: 'v-4', userId: 'ann', timestamp: T0 + 3000, event: 'Order Completed', properties: '{"revenue":12}' }),
+    raw({ messageId: 'v-5', userId: 'bob', timestamp: T0 + 4000 }),
   ];
+  const comparable = (r: EnrichmentResult) => (r.outcome === 'enriched' ? { session: r.clean.sessionId, features: r.features?.features ?? null } : r.outcome);
 
-  it('gives identical clean events and features when a batch is enriched twice without commit', () => {
+  it('continues a visit after a restore exactly as without one: same session ids and counters', () => {
+    const events = visit();
+    const uninterrupted = enricher();
+    const expected = events.map((e) => comparable(uninterrupted.enrich(e)));
+
+    const first = enricher();
+    const before = events.slice(0, 3).map((e) => comparable(first.enrich(e)));
+    const second = restoredFrom(first);
+    const after = events.slice(3).map((e) => comparable(second.enrich(e)));
+    expect([...before, ...after]).toEqual(expected);
+  });
+
+  it('remembers messageIds across a restore: a redelivered event is a duplicate', () => {
+    const first = enricher();
+    first.enrich(raw({ messageId: 'once' }));
+    expect(restoredFrom(first).enrich(raw({ messageId: 'once' }))).toEqual({ outcome: 'duplicate' });
+  });
+
+  it('forgets messageIds once the window has passed (collector time), with tombstones in the changelog', () => {
+    const e = enricher(30 * 60_000, { dedupeWindowMs: 60_000 });
+    e.enrich(raw({ messageId: 'old', receivedAt: T0 }));
+    expect(e.enrich(raw({ messageId: 'old', receivedAt: T0 + 30_000 })).outcome).toBe('duplicate');
+    e.takeChanges();
+    e.enrich(raw({ messageId: 'later', timestamp: T0 + 61_000, receivedAt: T0 + 61_000 }));
+    expect(e.takeChanges()).toEqual(expect.arrayContaining([{ key: 'm:old', value: null }]));
+    expect(e.rememberedMessages).toBe(1);
+    expect(e.enrich(raw({ messageId: 'old', timestamp: T0 + 62_000, receivedAt: T0 + 62_000 })).outcome).toBe('enriched');
+  });
+
+  it('keeps at most maxVisitors per partition, forgetting the least recently active (tombstoned, counted)', () => {
+    const e = enricher(30 * 60_000, { maxVisitors: 2 });
+    e.enrich(raw({ userId: 'a' }));
+    e.enrich(raw({ userId: 'b' }));
+    e.enrich(raw({ userId: 'a', timestamp: T0 + 1 }));
+    e.enrich(raw({ userId: 'c' }));
+    expect(e.trackedVisitors).toBe(2);
+    expect(e.takeEvictions()).toEqual({ visitors: 1, messages: 0 });
+    const changes = e.takeChanges();
+    expect(changes.find((c) => c.key === 'v:b')).toEqual({ key: 'v:b', value: null });
+    // The restored state is the same set, in the same activity order: d evicts a, the least recent.
+    const restored = new PartitionState({ ...OPTIONS, maxVisitors: 2 });
+    for (const c of changes) restored.restore(c.key, c.value);
+    expect([restored.visitor('a'), restored.visitor('b'), restored.visitor('c')].map(Boolean)).toEqual([true, false, true]);
+  });
+
+  it('gives the same outputs however the events are cut into batches (state decisions are per event)', () => {
+    const events = [...visit(), raw({ messageId: 'v-1', userId: 'ann', timestamp: T0 })];
+    const whole = enricher(30 * 60_000, { maxVisitors: 1 });
+    const expected = events.map((e) => comparable(whole.enrich(e)));
+    const changelog: Array<{ key: string; value: unknown }> = [];
+    let current = enricher(30 * 60_000, { maxVisitors: 1 });
+    const got = events.map((e) => {
+      const r = comparable(current.enrich(e));
+      current = restoredFrom(current, { maxVisitors: 1 }, changelog);
+      return r;
+    });
+    expect(got).toEqual(expected);
+  });
+});
+
+describe('identity stitching', () => {
+  const anon = (overrides: Partial<RawEvent>) => raw({ userId: null, anonymousId: 'anon-1', ...overrides });
+
+  it('keeps one session across a login, carries the user on later anonymous events, and emits the link once', () => {
     const e = enricher();
-    // Some committed history, so the batch builds on existing sessions.
-    e.enrich(raw({ messageId: 'before', userId: 'ann', timestamp: T0 - 60_000 }));
-    const first = e.enrichBatch(batchOf()).results;
-    const second = e.enrichBatch(batchOf()).results;
-    expect(second).toEqual(first);
-    expect(first.map((r) => r.outcome)).toEqual(['enriched', 'enriched', 'enriched', 'duplicate', 'rejected']);
-    const ann = first[2]!.outcome === 'enriched' ? first[2]!.features!.features : undefined;
-    expect(ann).toMatchObject({ session_events: 3, session_clicks: 3, session_duration_s: 62 });
+    const before = enriched(e.enrich(anon({ messageId: 'a-1', type: 'page', event: null })));
+    const login = enriched(e.enrich(anon({ messageId: 'a-2', type: 'identify', event: null, userId: 'u-9', timestamp: T0 + 1000 })));
+    const after = enriched(e.enrich(anon({ messageId: 'a-3', timestamp: T0 + 2000 })));
+    const again = enriched(e.enrich(anon({ messageId: 'a-4', type: 'identify', event: null, userId: 'u-9', timestamp: T0 + 3000 })));
+
+    expect(before.clean).toMatchObject({ userKey: 'anon-1', userId: null });
+    expect(login.link).toEqual({ anonymousId: 'anon-1', userId: 'u-9', firstLinked: T0 + 1000, source: 'identify', messageId: 'a-2' });
+    expect(after.clean).toMatchObject({ userKey: 'u-9', userId: 'u-9', anonymousId: 'anon-1' });
+    expect(after.features).toMatchObject({ userKey: 'u-9', sessionId: before.clean.sessionId, features: { session_events: 3 } });
+    expect(new Set([before, login, after].map((r) => r.clean.sessionId)).size).toBe(1);
+    expect(again.link).toBeNull();
   });
 
-  it('counts a retried batch the same as if the failed try never happened', () => {
-    const retried = enricher();
-    retried.enrichBatch(batchOf()); // outputs not acknowledged: dropped
-    const retry = retried.enrichBatch(batchOf());
-    retry.commit();
-    const clean = enricher();
-    const once = clean.enrichBatch(batchOf());
-    once.commit();
-    expect(retry.results).toEqual(once.results);
-    // And what follows sees one batch's worth of state, not two.
-    const next = (e: EventEnricher) => e.enrich(raw({ messageId: 'next', userId: 'ann', timestamp: T0 + 4000 }));
-    expect(next(retried)).toEqual(next(clean));
-  });
-
-  it('makes a replay all duplicates once committed', () => {
+  it('refuses to link a linked anonymous id to a second user, naming both', () => {
     const e = enricher();
-    e.enrichBatch(batchOf()).commit();
-    expect(e.enrichBatch(batchOf()).results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'rejected']);
-    expect(e.trackedUsers).toBe(2);
+    enriched(e.enrich(anon({ type: 'identify', event: null, userId: 'u-1' })));
+    const second = e.enrich(anon({ messageId: 'second', type: 'identify', event: null, userId: 'u-2', timestamp: T0 + 1000 }));
+    expect(second).toEqual({
+      outcome: 'rejected',
+      cause: 'link_refused',
+      failure: { field: 'anonymousId', reason: 'identify refused: anonymous id anon-1 is already linked to user u-1, not u-2' },
+    });
+    // The refusal survives a restore, and the refused call redelivered is a duplicate, not a second dead letter.
+    const restored = restoredFrom(e);
+    expect(restored.enrich(anon({ messageId: 'second', type: 'identify', event: null, userId: 'u-2', timestamp: T0 + 1000 })).outcome).toBe('duplicate');
+    expect(restored.enrich(anon({ type: 'alias', event: null, userId: 'u-3', properties: '{"previousId":"anon-1"}', timestamp: T0 + 2000 }))).toMatchObject({
+      outcome: 'rejected',
+      cause: 'link_refused',
+      failure: { field: 'previousId' },
+    });
+    expect(enriched(restored.enrich(anon({ timestamp: T0 + 3000 }))).clean.userId).toBe('u-1');
   });
 
-  it('leaves sessions and dedupe memory untouched until commit', () => {
+  it('links with alias: previousId to userId', () => {
     const e = enricher();
-    const staged = e.enrichBatch(batchOf());
-    expect(e.trackedUsers).toBe(0);
-    expect(e.enrichBatch([raw({ messageId: 'b-1', userId: 'ann' })]).results[0]!.outcome).toBe('enriched');
-    staged.commit();
-    staged.commit(); // twice is once
-    expect(e.trackedUsers).toBe(2);
-    expect(e.enrichBatch([raw({ messageId: 'b-1', userId: 'ann' })]).results[0]!.outcome).toBe('duplicate');
+    enriched(e.enrich(anon({ messageId: 'p-1' })));
+    const alias = enriched(e.enrich(raw({ messageId: 'al', type: 'alias', event: null, userId: 'u-5', anonymousId: null, properties: '{"previousId":"anon-1"}', timestamp: T0 + 1000 })));
+    expect(alias.link).toMatchObject({ anonymousId: 'anon-1', userId: 'u-5', source: 'alias' });
+    expect(enriched(e.enrich(anon({ timestamp: T0 + 2000 }))).clean.userKey).toBe('u-5');
   });
+});
 
-  it('refuses to commit a batch enriched before another batch was committed', () => {
+describe('late events', () => {
+  it('joins the session within the lateness bound, without a feature vector, and counts for later vectors', () => {
     const e = enricher();
-    const stale = e.enrichBatch([raw({ messageId: 'x-1' })]);
-    e.enrichBatch([raw({ messageId: 'x-2' })]).commit();
-    expect(() => stale.commit()).toThrow(/enrich it again/);
+    const first = enriched(e.enrich(raw({ timestamp: T0 })));
+    enriched(e.enrich(raw({ timestamp: T0 + 4 * 60_000 })));
+    const late = enriched(e.enrich(raw({ timestamp: T0 + 60_000, event: 'Products Searched', properties: '{"query":"q"}' })));
+    expect(late.late).toBe(true);
+    expect(late.features).toBeNull();
+    expect(late.clean.sessionId).toBe(first.clean.sessionId);
+    const next = enriched(e.enrich(raw({ timestamp: T0 + 5 * 60_000 })));
+    expect(next.late).toBe(false);
+    expect(next.features?.features).toMatchObject({ session_events: 4, session_searches: 1, session_duration_s: 300 });
   });
 
-  it('keeps every user of a batch larger than the user memory until the batch is committed', () => {
-    const e = new EventEnricher({ sessionTimeoutMs: 60_000, dedupeCapacity: 1000, maxUsers: 2, maxFutureMs: 300_000, now: () => T0 });
-    const events = ['u1', 'u2', 'u3', 'u1'].map((userId, i) => raw({ messageId: `m${i}`, userId, timestamp: T0 + i * 1000 }));
-    const batch = e.enrichBatch(events);
-    const u1 = batch.results[3]!;
-    expect(u1.outcome === 'enriched' && u1.features!.features.session_events).toBe(2);
-    batch.commit();
-    // The least recently used (u2) is forgotten at commit.
-    expect(e.trackedUsers).toBe(2);
+  it('dead-letters an event later than the bound, saying by how much', () => {
+    const e = enricher();
+    enriched(e.enrich(raw({ timestamp: T0 + 10 * 60_000, receivedAt: T0 + 10 * 60_000 })));
+    expect(e.enrich(raw({ timestamp: T0 }))).toEqual({
+      outcome: 'rejected',
+      cause: 'too_late',
+      failure: {
+        field: 'timestamp',
+        reason: "event time 2024-05-04T23:30:00.000Z is 600 s before the visitor's latest event (2024-05-04T23:40:00.000Z), beyond the lateness bound of 300 s",
+      },
+    });
   });
 });
 

@@ -1,89 +1,110 @@
-import type { CleanEvent, FeatureVector, RawEvent } from '@telltale/contracts';
-import { BoundedLru } from './bounded-lru';
-import { isFailure, normaliseEvent, type CleaningFailure } from './event-cleaner';
-import { SessionTracker, type SessionStage } from './session-tracker';
+import type { CleanEvent, FeatureVector, IdentityLink, RawEvent, VisitorState } from '@telltale/contracts';
+import { isFailure, normaliseEvent, type NormalisedEvent } from './event-cleaner';
+import { PartitionState, type PartitionStateLimits, type StateChange } from './partition-state';
+import { observeEvent } from './session-tracker';
+
+/** Why an event was dead-lettered: invalid input, a second user for a linked anonymous id, or later than the bound. */
+export type RejectionCause = 'invalid' | 'link_refused' | 'too_late';
 
 export type EnrichmentResult =
-  | { outcome: 'enriched'; clean: CleanEvent; features: FeatureVector | null }
+  | {
+      outcome: 'enriched';
+      clean: CleanEvent;
+      /** null for identify calls (no behaviour) and for late events (see `enrich`). */
+      features: FeatureVector | null;
+      /** The anonymous id this event linked to a user for the first time. */
+      link: IdentityLink | null;
+      /** Earlier than the visitor's latest event, within the lateness bound: joined the current session. */
+      late: boolean;
+    }
   | { outcome: 'duplicate' }
-  | { outcome: 'rejected'; failure: CleaningFailure };
+  | { outcome: 'rejected'; cause: RejectionCause; failure: { field: string; reason: string } };
 
-export interface EnricherOptions {
+export interface EnricherOptions extends PartitionStateLimits {
   sessionTimeoutMs: number;
-  dedupeCapacity: number;
-  maxUsers: number;
+  /** How far behind the visitor's latest event time an event may be and still join its session. */
+  latenessMs: number;
   maxFutureMs: number;
   now?: () => number;
 }
 
-/** One batch enriched against the state as it was; the state moves only on `commit()`. */
-export interface StagedBatch {
-  /** One result per raw event, in order. */
-  results: EnrichmentResult[];
-  /**
-   * Applies the batch to the de-duplication memory and the sessions. Call it once the batch's outputs are
-   * acknowledged; a batch never committed leaves no trace, so enriching it again gives the same results.
-   * Throws when another batch was committed after this one was enriched (its view of the state is stale).
-   */
-  commit(): void;
-}
-
 /**
- * The enricher's logic without Kafka: raw event in, clean event and feature vector (or a reason) out.
- * Stateful (dedupe memory, sessions); feed it one partition's events in offset order, one batch at a time.
+ * The enricher's logic for one partition of events.raw, without Kafka: raw event in, clean event and feature vector
+ * (or a reason) out. Feed it the partition's events in offset order. Each call changes the state at once and records
+ * the change for the changelog (`takeChanges`); a caller whose outputs fail drops this enricher and restores a new
+ * one from the changelog, so a retried batch meets the state the first try met.
  */
 export class EventEnricher {
-  private readonly seen: BoundedLru<string, true>;
-  private readonly sessions: SessionTracker;
+  private readonly state: PartitionState;
   private readonly now: () => number;
-  /** Counts commits, so a batch enriched before another one was committed cannot overwrite it. */
-  private committedBatches = 0;
 
-  constructor(private readonly opts: EnricherOptions) {
-    this.seen = new BoundedLru(opts.dedupeCapacity);
-    this.sessions = new SessionTracker(opts.sessionTimeoutMs, opts.maxUsers);
+  constructor(
+    private readonly opts: EnricherOptions,
+    state?: PartitionState,
+  ) {
+    this.state = state ?? new PartitionState(opts);
     this.now = opts.now ?? Date.now;
   }
 
   /**
-   * Enriches a batch without changing any state: duplicates are judged against the committed memory and the
-   * batch's own earlier events, sessions against the committed sessions and the batch's earlier events.
+   * Rules, in order:
+   * - de-duplication: a messageId seen within the window (collector receive time) is a duplicate, dropped;
+   * - identity: identify (anonymousId + userId) and alias (previousId → userId) link the anonymous id to the user,
+   *   first link wins; a link to a different user is refused (dead-lettered); the visitor's later events without a
+   *   userId carry the linked one;
+   * - lateness: an event earlier than the visitor's latest event time by at most `latenessMs` joins the current
+   *   session but gets no feature vector (a vector only counts events at or before its own time, and later ones were
+   *   already counted); an event later than that is dead-lettered.
    */
-  enrichBatch(raws: readonly RawEvent[]): StagedBatch {
-    const basedOn = this.committedBatches;
-    const seenInBatch = new Set<string>();
-    const sessions = this.sessions.stage();
-    const results = raws.map((raw) => this.enrichOne(raw, seenInBatch, sessions));
-    let committed = false;
-    return {
-      results,
-      commit: () => {
-        if (committed) return;
-        if (this.committedBatches !== basedOn) throw new Error('another batch was committed after this one was enriched: enrich it again');
-        committed = true;
-        this.committedBatches += 1;
-        for (const messageId of seenInBatch) this.seen.set(messageId, true);
-        sessions.commit();
-      },
-    };
-  }
-
-  /** Enriches one event and applies it at once: for callers with no output to wait for (tests, tools). */
   enrich(raw: RawEvent): EnrichmentResult {
-    const batch = this.enrichBatch([raw]);
-    batch.commit();
-    return batch.results[0]!;
-  }
-
-  private enrichOne(raw: RawEvent, seenInBatch: Set<string>, sessions: SessionStage): EnrichmentResult {
     // NOTE: keyed by messageId alone: clients reuse it when they retry, and that is what makes a retry a duplicate.
-    if (seenInBatch.has(raw.messageId) || this.seen.has(raw.messageId)) return { outcome: 'duplicate' };
+    if (this.state.isDuplicate(raw.messageId)) return { outcome: 'duplicate' };
     const normalised = normaliseEvent(raw, { maxFutureMs: this.opts.maxFutureMs });
-    if (isFailure(normalised)) return { outcome: 'rejected', failure: normalised };
-    seenInBatch.add(raw.messageId);
-
+    if (isFailure(normalised)) return { outcome: 'rejected', cause: 'invalid', failure: { field: normalised.field, reason: normalised.reason } };
     const n = normalised;
-    const snapshot = sessions.observe(n.userKey, n.kind, n.eventTime, { price: n.price, quantity: n.quantity });
+    const visitorKey = visitorKeyOf(raw, n);
+    const known = this.state.visitor(visitorKey);
+
+    const linkTo = linkOf(raw, n);
+    if (linkTo && known?.linkedUserId != null && known.linkedUserId !== linkTo.userId) {
+      // Remembered, so a redelivery of the refused call is a duplicate rather than a second dead letter.
+      this.state.rememberMessage(raw.messageId, raw.receivedAt);
+      return {
+        outcome: 'rejected',
+        cause: 'link_refused',
+        failure: {
+          field: linkTo.source === 'alias' ? 'previousId' : 'anonymousId',
+          reason: `${linkTo.source} refused: anonymous id ${linkTo.anonymousId} is already linked to user ${known.linkedUserId}, not ${linkTo.userId}`,
+        },
+      };
+    }
+
+    const lateByMs = known ? known.lastEventTime - n.eventTime : 0;
+    if (lateByMs > this.opts.latenessMs) {
+      this.state.rememberMessage(raw.messageId, raw.receivedAt);
+      return {
+        outcome: 'rejected',
+        cause: 'too_late',
+        failure: {
+          field: 'timestamp',
+          reason: `event time ${new Date(n.eventTime).toISOString()} is ${Math.round(lateByMs / 1000)} s before the visitor's latest event (${new Date(known!.lastEventTime).toISOString()}), beyond the lateness bound of ${Math.round(this.opts.latenessMs / 1000)} s`,
+        },
+      };
+    }
+
+    this.state.rememberMessage(raw.messageId, raw.receivedAt);
+    const { visitor, snapshot } = observeEvent(copyOf(known), visitorKey, { kind: n.kind, eventTime: n.eventTime, price: n.price, quantity: n.quantity }, this.opts.sessionTimeoutMs);
+    let link: IdentityLink | null = null;
+    if (linkTo && visitor.linkedUserId === null) {
+      visitor.linkedUserId = linkTo.userId;
+      link = { ...linkTo, firstLinked: n.eventTime, messageId: raw.messageId };
+    }
+    this.state.putVisitor(visitorKey, visitor);
+
+    // The visitor's events carry the linked user from the link on; an event's own userId always wins.
+    const userId = raw.userId ?? visitor.linkedUserId;
+    const userKey = userId ?? n.userKey;
+    const late = lateByMs > 0;
     const enrichedAt = this.now();
     const time = new Date(n.eventTime);
     const clean: CleanEvent = {
@@ -92,8 +113,8 @@ export class EventEnricher {
       source: raw.source,
       event: n.event,
       kind: n.kind,
-      userKey: n.userKey,
-      userId: raw.userId,
+      userKey,
+      userId,
       anonymousId: raw.anonymousId,
       sessionId: snapshot.sessionId,
       eventTime: n.eventTime,
@@ -115,10 +136,10 @@ export class EventEnricher {
     };
     // Identify calls describe a user, not behaviour: no feature vector.
     const features: FeatureVector | null =
-      n.kind === 'identify'
+      n.kind === 'identify' || late
         ? null
         : {
-            userKey: n.userKey,
+            userKey,
             sessionId: snapshot.sessionId,
             messageId: raw.messageId,
             eventKind: n.kind,
@@ -127,10 +148,52 @@ export class EventEnricher {
             receivedAt: raw.receivedAt,
             features: snapshot.features,
           };
-    return { outcome: 'enriched', clean, features };
+    return { outcome: 'enriched', clean, features, link, late };
   }
 
-  get trackedUsers(): number {
-    return this.sessions.trackedUsers;
+  /** The state changes since the last call, for the changelog. */
+  takeChanges(): StateChange[] {
+    return this.state.takeChanges();
   }
+
+  /** Visitors and messages forgotten for room (not for age) since the last call. */
+  takeEvictions(): { visitors: number; messages: number } {
+    return this.state.takeEvictions();
+  }
+
+  get trackedVisitors(): number {
+    return this.state.visitorCount;
+  }
+
+  get rememberedMessages(): number {
+    return this.state.messageCount;
+  }
+}
+
+/**
+ * Whose state an event belongs to: the anonymousId, else the userId; an alias call's previousId (the id it links).
+ * NOTE: the collector keys events.raw by the same id (partitionKeyOf), so one visitor's state lives in one partition.
+ */
+export function visitorKeyOf(raw: RawEvent, n: Pick<NormalisedEvent, 'userKey' | 'properties'>): string {
+  if (raw.type === 'alias') {
+    const previousId = n.properties.previousId;
+    if (typeof previousId === 'string' && previousId !== '') return previousId;
+  }
+  return raw.anonymousId ?? n.userKey;
+}
+
+/** The link an identify or alias call asks for, if any. */
+function linkOf(raw: RawEvent, n: Pick<NormalisedEvent, 'properties'>): Omit<IdentityLink, 'firstLinked' | 'messageId'> | null {
+  if (raw.userId === null) return null;
+  if (raw.type === 'identify' && raw.anonymousId !== null) return { anonymousId: raw.anonymousId, userId: raw.userId, source: 'identify' };
+  const previousId = n.properties.previousId;
+  if (raw.type === 'alias' && typeof previousId === 'string' && previousId !== '' && previousId !== raw.userId) {
+    return { anonymousId: previousId, userId: raw.userId, source: 'alias' };
+  }
+  return null;
+}
+
+/** The visitor is changed in a copy: the object in the state may still be waiting in the changelog changes. */
+function copyOf(visitor: VisitorState | undefined): VisitorState | undefined {
+  return visitor && { ...visitor };
 }

@@ -1,0 +1,132 @@
+import type { EnricherStateEntry, VisitorState } from '@telltale/contracts';
+
+export interface PartitionStateLimits {
+  /** How long a messageId is remembered, by collector receive time. */
+  dedupeWindowMs: number;
+  /** Most messageIds remembered; the oldest are forgotten first (the window shrinks under a higher rate). */
+  dedupeCapacity: number;
+  /** Most visitors kept; the least recently active are forgotten first. */
+  maxVisitors: number;
+}
+
+/** One change to the changelog: a key and its new value, or null to forget the key (a tombstone). */
+export interface StateChange {
+  key: string;
+  value: EnricherStateEntry | null;
+}
+
+const VISITOR_PREFIX = 'v:';
+const MESSAGE_PREFIX = 'm:';
+
+/**
+ * The enricher's state for one partition of events.raw: visitors (session, identity link) and the messageIds of the
+ * de-duplication window. Every change is also recorded as a changelog change (`takeChanges`), so that the
+ * changelog partition replayed in order (`restore`) rebuilds exactly this state.
+ *
+ * NOTE: bounds are per partition, not per process, so what is forgotten (and so every output) does not depend on
+ * how many partitions an instance holds. Forgetting is decided event by event, never at a batch boundary, so the
+ * outputs do not depend on how the consumer cut its fetches into batches either.
+ */
+export class PartitionState {
+  /** Visitors in order of last activity, least recent first (Map keeps insertion order). */
+  private readonly visitors = new Map<string, VisitorState>();
+  /** messageId → receivedAt, oldest first. */
+  private readonly seen = new Map<string, number>();
+  /** The newest receivedAt remembered: the de-duplication window's clock (stream time, not wall time). */
+  private streamTime = Number.NEGATIVE_INFINITY;
+  /** Changes since the last takeChanges, the last change of a key last. */
+  private changes = new Map<string, EnricherStateEntry | null>();
+  /** Counters since the last takeEvictions. */
+  private evictions = { visitors: 0, messages: 0 };
+
+  constructor(private readonly limits: PartitionStateLimits) {}
+
+  /** Whether `messageId` was seen within the window before `receivedAt`'s stream time. */
+  isDuplicate(messageId: string): boolean {
+    const seenAt = this.seen.get(messageId);
+    return seenAt !== undefined && seenAt >= this.streamTime - this.limits.dedupeWindowMs;
+  }
+
+  /** Remembers a message, then forgets messages older than the window and beyond the capacity. */
+  rememberMessage(messageId: string, receivedAt: number): void {
+    this.seen.delete(messageId);
+    this.seen.set(messageId, receivedAt);
+    this.record(MESSAGE_PREFIX + messageId, { visitor: null, seenReceivedAt: receivedAt });
+    this.streamTime = Math.max(this.streamTime, receivedAt);
+    const oldest = this.streamTime - this.limits.dedupeWindowMs;
+    // NOTE: receive times are nearly in order (one partition, few collectors), so expiring from the front is close to
+    // exact; an entry behind a newer one lives a little longer, and isDuplicate checks the age anyway.
+    for (const [id, at] of this.seen) {
+      const overCapacity = this.seen.size > this.limits.dedupeCapacity;
+      if (at >= oldest && !overCapacity) break;
+      this.seen.delete(id);
+      this.record(MESSAGE_PREFIX + id, null);
+      if (overCapacity && at >= oldest) this.evictions.messages += 1;
+    }
+  }
+
+  /** Reads a visitor without marking it active. */
+  visitor(key: string): VisitorState | undefined {
+    return this.visitors.get(key);
+  }
+
+  /** Stores a visitor as the most recently active one, forgetting the least recent beyond the limit. */
+  putVisitor(key: string, visitor: VisitorState): void {
+    this.visitors.delete(key);
+    this.visitors.set(key, visitor);
+    this.record(VISITOR_PREFIX + key, { visitor, seenReceivedAt: null });
+    while (this.visitors.size > this.limits.maxVisitors) {
+      const least = this.visitors.keys().next().value as string;
+      this.visitors.delete(least);
+      this.record(VISITOR_PREFIX + least, null);
+      this.evictions.visitors += 1;
+    }
+  }
+
+  /**
+   * The changes since the last call, in order (a key's last change last, which keeps the visitors' activity order on
+   * replay), with visitor values copied as they are now.
+   */
+  takeChanges(): StateChange[] {
+    const out = [...this.changes].map(([key, value]) => ({ key, value: value && { ...value, visitor: value.visitor && { ...value.visitor } } }));
+    this.changes = new Map();
+    return out;
+  }
+
+  takeEvictions(): { visitors: number; messages: number } {
+    const out = this.evictions;
+    this.evictions = { visitors: 0, messages: 0 };
+    return out;
+  }
+
+  /** Applies one changelog record (restore); records must come in changelog order. */
+  restore(key: string, value: EnricherStateEntry | null): void {
+    if (key.startsWith(VISITOR_PREFIX)) {
+      const visitorKey = key.slice(VISITOR_PREFIX.length);
+      this.visitors.delete(visitorKey);
+      if (value?.visitor) this.visitors.set(visitorKey, value.visitor);
+    } else if (key.startsWith(MESSAGE_PREFIX)) {
+      const messageId = key.slice(MESSAGE_PREFIX.length);
+      this.seen.delete(messageId);
+      if (value?.seenReceivedAt != null) {
+        this.seen.set(messageId, value.seenReceivedAt);
+        this.streamTime = Math.max(this.streamTime, value.seenReceivedAt);
+      }
+    } else {
+      throw new Error(`unknown changelog key ${JSON.stringify(key.slice(0, 40))}`);
+    }
+  }
+
+  get visitorCount(): number {
+    return this.visitors.size;
+  }
+
+  get messageCount(): number {
+    return this.seen.size;
+  }
+
+  private record(key: string, value: EnricherStateEntry | null): void {
+    this.changes.delete(key);
+    this.changes.set(key, value);
+  }
+}
