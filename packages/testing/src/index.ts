@@ -146,3 +146,4 @@ export const NO_CONTEXT_FIELDS = {
   referrerClass: null,
   referrerHost: null,
 } as const satisfies Partial<CleanEvent>;
+export { launchTestChromium } from './chromium';

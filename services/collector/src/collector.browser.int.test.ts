@@ -4,10 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { readTopicUntil } from '@telltale/testing';
+import { launchTestChromium, readTopicUntil } from '@telltale/testing';
 import { startTestCollector, type TestCollector } from './collector.test-harness';
-import { launchTestChromium } from './collector.test-chromium';
-
 
 function trackerPage(collectorUrl: string): string {
   return `<!doctype html><html><body><script>

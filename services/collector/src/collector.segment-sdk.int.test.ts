@@ -6,10 +6,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { build, stop as stopEsbuild } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { readTopicUntil } from '@telltale/testing';
+import { launchTestChromium, readTopicUntil } from '@telltale/testing';
 import { SourceRegistry } from './collector-sources';
 import { startTestCollector, type TestCollector } from './collector.test-harness';
-import { launchTestChromium } from './collector.test-chromium';
 
 const WRITE_KEY = 'wk-shop-browser-1';
 
