@@ -1,4 +1,4 @@
-import { partitionKeyOf, validateEvents } from './segment-event';
+import { partitionKeyOf, plainValidEvent, segmentEvent, validateEvents } from './segment-event';
 
 const receivedAt = Date.parse('2024-05-01T12:00:00.000Z');
 
@@ -120,5 +120,56 @@ describe('partitionKeyOf', () => {
   it('keys by userId without an anonymousId, and an alias call by the id it links', () => {
     expect(keyOf({ type: 'track', event: 'Clicked', userId: 'u-1' })).toBe('u-1');
     expect(keyOf({ type: 'alias', previousId: 'anon-7', userId: 'u-1', anonymousId: 'anon-8' })).toBe('anon-7');
+  });
+});
+
+describe('plainValidEvent (the fast path)', () => {
+  const long = 'x'.repeat(300);
+  const deep = (levels: number): Record<string, unknown> => (levels === 0 ? { leaf: 1 } : { a: deep(levels - 1) });
+  // Per field: values zod accepts (or absent), then values it refuses.
+  const fields: Record<string, [unknown[], unknown[]]> = {
+    type: [['track', 'page', 'identify', 'group', 'alias', 'screen'], ['teleport', 7, undefined]],
+    event: [['Product Added', '  padded  ', undefined], ['', '   ', long, 12, null]],
+    name: [['Home', ' Home ', undefined], ['', 3]],
+    userId: [['u-1', ' u-2 ', 42, 1.5, null, undefined], [Infinity, '', { id: 1 }]],
+    anonymousId: [['anon-1', null, undefined], ['', NaN]],
+    groupId: [['acme', undefined], [null, '']],
+    previousId: [['anon-0', 3, undefined], [null]],
+    messageId: [['m-1', ' m-2 ', undefined], ['', long, 5]],
+    timestamp: [['2024-05-01T11:59:59.000Z', 1_714_557_600_000, 1.7, undefined], ['last tuesday', 1e16, -1e16, NaN, 'x'.repeat(65), null]],
+    sentAt: [['2024-05-01T11:59:59.000Z', 0, undefined], ['soon']],
+    properties: [[{ price: 9.5, tags: ['a', { b: [1, 2] }] }, {}, deep(31), undefined], [[], 'text', null, { s: 'y'.repeat(40_000) }, deep(32)]],
+    traits: [[{ plan: 'pro' }, undefined], [[1]]],
+    context: [[{ ip: '203.0.113.9', page: { path: '/' } }, undefined], [{ ['k'.repeat(40_000)]: 1 }, 5]],
+  };
+
+  it('accepts only what zod accepts, with exactly zod’s output', () => {
+    let seed = 7;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    let fast = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const item: Record<string, unknown> = {};
+      for (const [key, [valid, invalid]] of Object.entries(fields)) {
+        const values = next() < 0.93 ? valid : invalid;
+        const v = values[Math.floor(next() * values.length)];
+        if (v !== undefined) item[key] = v;
+      }
+      const zod = segmentEvent.safeParse(item);
+      const plain = plainValidEvent(item);
+      // Every valid event of this corpus is one the fast path is meant for.
+      if (zod.success) expect({ item, plain }).toEqual({ item, plain: zod.data });
+      if (plain !== undefined) {
+        fast += 1;
+        expect({ item, result: zod.success ? zod.data : zod.error.issues[0] }).toEqual({ item, result: plain });
+      }
+    }
+    // The corpus holds enough valid events for the comparison to mean something.
+    expect(fast).toBeGreaterThan(500);
+  });
+
+  it('leaves a non-object, and an object with an own __proto__ key, to zod', () => {
+    expect(plainValidEvent('event')).toBeUndefined();
+    expect(plainValidEvent([{ type: 'page', userId: 'u' }])).toBeUndefined();
+    expect(plainValidEvent({ type: 'page', userId: 'u', properties: JSON.parse('{"__proto__": {"x": 1}}') })).toBeUndefined();
   });
 });
