@@ -56,6 +56,18 @@ describe('topic codecs', () => {
     expect(type.fromBuffer(bytes.subarray(10))).toEqual(rawEvent);
   });
 
+  it('encodes values larger than its reused buffer, and each result keeps its own bytes', () => {
+    const codec = createAvroCodec<RawEvent>('raw-event.avsc');
+    const small = codec.encode(rawEvent);
+    const smallCopy = Buffer.from(small);
+    const large = { ...rawEvent, properties: JSON.stringify({ text: 'x'.repeat(300_000) }) };
+    const bytes = codec.encode(large);
+    expect(codec.decode(bytes)).toEqual(large);
+    expect(bytes.subarray(10)).toEqual(codec.type.toBuffer(large));
+    expect(codec.decode(codec.encode(rawEvent))).toEqual(rawEvent);
+    expect(small).toEqual(smallCopy);
+  });
+
   it('names the field when a value does not match the schema', () => {
     const bad = { ...rawEvent, timestamp: 'yesterday' } as unknown as RawEvent;
     expect(() => topics.rawEvents.codec.encode(bad)).toThrow(AvroCodecError);
