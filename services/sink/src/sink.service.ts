@@ -3,7 +3,7 @@ import type { Topic } from '@telltale/contracts';
 import { BatchConsumer, connectStage, type ConsumedRecord, type Rejection, type Subscription } from '@telltale/kafka';
 import { Counter, Histogram, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
 import { loadSinkConfig, type SinkConfig } from './sink.config';
-import { deadLetterRow, eventRow, featureRow, predictionRow } from './table-rows';
+import { deadLetterRow, eventRow, featureRow, identityRow, predictionRow } from './table-rows';
 import { TableWriter } from './table-writer';
 
 export const sinkService: ServiceDefinition<SinkConfig> = {
@@ -80,6 +80,7 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
       subscribe(topics.cleanEvents, 'events', eventRow, (e) => e.receivedAt),
       subscribe(topics.features, 'session_features', featureRow, (f) => f.receivedAt),
       subscribe(topics.predictions, 'predictions', predictionRow, (p) => p.receivedAt),
+      subscribe(topics.identityLinks, 'identities', identityRow, undefined),
       // TRICKY: a dead letter ClickHouse refuses is not dead-lettered again (that would loop); it stays in the
       // events.dlq topic and is logged with where to find it.
       subscribe(topics.deadLetters, 'dead_letters', deadLetterRow, undefined, async (rejected) => {

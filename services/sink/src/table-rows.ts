@@ -1,5 +1,5 @@
 import { toClickHouseTime } from '@telltale/clickhouse';
-import type { CleanEvent, DeadLetter, FeatureVector, Prediction } from '@telltale/contracts';
+import type { CleanEvent, DeadLetter, FeatureVector, IdentityLink, Prediction } from '@telltale/contracts';
 
 // One mapping per table, Avro record → JSONEachRow row; column names follow infra/clickhouse/migrations.
 
@@ -83,5 +83,15 @@ export function deadLetterRow(d: DeadLetter) {
     key: d.key,
     payload_base64: d.payload.toString('base64'),
     failed_at: toClickHouseTime(d.failedAt),
+  };
+}
+
+export function identityRow(l: IdentityLink) {
+  return {
+    anonymous_id: l.anonymousId,
+    user_id: l.userId,
+    first_linked: toClickHouseTime(l.firstLinked),
+    source: l.source,
+    message_id: l.messageId,
   };
 }
