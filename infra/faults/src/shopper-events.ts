@@ -33,7 +33,7 @@ export class ShopperEvents implements EventSource {
   }
 
   private plan(): void {
-    const visitor: Visitor = { anonymousId: this.rng.uuid(), userId: null, userAgent: 'telltale-faults/0.1', priorSessions: 0, priorPurchases: 0 };
+    const visitor: Visitor = { anonymousId: this.rng.uuid(), userId: null, userAgent: 'telltale-faults/0.1', device: null, priorSessions: 0, priorPurchases: 0 };
     const plan = planSession(this.rng, visitor, 0);
     const lastAtMs = plan.events[plan.events.length - 1]?.atMs ?? 0;
     const shiftMs = Date.now() - lastAtMs;
