@@ -59,3 +59,10 @@ describe('dashboard rendering', () => {
     );
   });
 });
+
+describe('dashboard header', () => {
+  it('shows the live view address when the console runs', () => {
+    expect(renderDashboard({ ...empty, liveViewUrl: 'http://127.0.0.1:8090/' }).split('\n')[1]).toBe('  live view: http://127.0.0.1:8090/');
+    expect(renderDashboard(empty)).not.toContain('live view');
+  });
+});

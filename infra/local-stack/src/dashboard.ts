@@ -46,6 +46,8 @@ export interface DashboardSnapshot {
   /** The supervisor's latest notes (exits, restarts), newest last. */
   events?: string[];
   logDir: string;
+  /** The live web view's address, when the console runs. */
+  liveViewUrl?: string;
 }
 
 const DASH = '–';
@@ -96,6 +98,7 @@ export function renderDashboard(s: DashboardSnapshot): string {
   if (s.processes) rows.push(['processes', `${s.processes.map(processText).join(' · ')}  (↻ restarts)`]);
   return [
     `Telltale local stack · up ${clock(s.elapsedS)} · Ctrl-C stops everything`,
+    ...(s.liveViewUrl ? [`  live view: ${s.liveViewUrl}`] : []),
     '',
     ...rows.map(([label, text]) => `  ${label.padEnd(13)}${text}`),
     ...(s.events && s.events.length > 0 ? ['', ...s.events.map((e) => `  ${e}`)] : []),

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startTraffic, type TrafficOptions, type TrafficRun } from '@telltale/traffic-generator';
 import { REPO_ROOT, clickHouseProcessSpec, kafkaProcessSpec } from './infrastructure';
-import { createPipeline, STOP_ORDER, type Pipeline } from './pipeline';
+import { createPipeline, PIPELINE_SERVICES, STOP_ORDER, type Pipeline } from './pipeline';
 import { describeListener, isListening, stackPorts, type StackPorts } from './ports';
 import { commandLineOf, isRunning } from './proc';
 import { startReaper, type Reaper } from './reaper';
@@ -66,6 +66,7 @@ export function preflightProblems(settings: LauncherSettings): string[] {
     ['sink', ports.sink],
     ['trainer', ports.trainer],
     ['scorer', ports.scorer],
+    ['console', ports.console],
   ];
   for (const [name, port] of wanted) {
     if (isListening(port)) problems.push(`port ${port} (${name}) is taken by ${describeListener(port)}`);
@@ -128,7 +129,8 @@ export class LocalStack {
         });
     this.pipeline = createPipeline({
       env: { ...opts.serviceEnv, KAFKA_BROKERS: this.brokers, CLICKHOUSE_URL: this.clickhouseUrl },
-      ports: { collector: ports.collector, enricher: ports.enricher, sink: ports.sink, trainer: ports.trainer, scorer: ports.scorer },
+      ports: { collector: ports.collector, enricher: ports.enricher, sink: ports.sink, trainer: ports.trainer, scorer: ports.scorer, console: ports.console },
+      services: [...PIPELINE_SERVICES, 'console'],
       logDir,
       log,
       events,
@@ -146,6 +148,11 @@ export class LocalStack {
 
   get brokers(): string {
     return this.settings.externalKafka ?? `127.0.0.1:${this.settings.ports.kafka}`;
+  }
+
+  /** The live web view (services/console). */
+  get liveViewUrl(): string {
+    return `http://127.0.0.1:${this.settings.ports.console}/`;
   }
 
   get clickhouseUrl(): string {
@@ -181,6 +188,7 @@ export class LocalStack {
     if (this.stopping) throw new Error('stopped while starting');
     this.state.ready = true;
     this.writeState();
+    this.opts.log(`live view: ${this.liveViewUrl}`);
     if (this.opts.traffic) {
       const collectorUrl = `http://127.0.0.1:${this.settings.ports.collector}`;
       this.trafficRun = startTraffic({ ...this.opts.traffic, collectorUrl });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT, pollUntil, spawnTsx } from './infrastructure';
 import { SupervisedProcess, describeExit, type ProcessSpec, type RestartPolicy, type SupervisorEvents } from './supervisor';
 
-export type ServiceName = 'collector' | 'enricher' | 'sink' | 'trainer' | 'scorer';
+export type ServiceName = 'collector' | 'enricher' | 'sink' | 'trainer' | 'scorer' | 'console';
 
 interface ServiceSpec {
   name: ServiceName;
@@ -18,15 +18,19 @@ export const SERVICE_SPECS: Record<ServiceName, ServiceSpec> = {
   sink: { name: 'sink', portVar: 'ADMIN_PORT', defaultPort: 9102 },
   trainer: { name: 'trainer', portVar: 'ADMIN_PORT', defaultPort: 9103 },
   scorer: { name: 'scorer', portVar: 'ADMIN_PORT', defaultPort: 9104 },
+  console: { name: 'console', portVar: 'PORT', defaultPort: 8090 },
 };
 
 /**
  * Start stages, upstream last. NOTE: the sink runs the ClickHouse migrations, so it must be healthy before the
  * trainer queries tables; the collector comes last so nothing is accepted before the stages behind it run.
- * stop() walks the reverse: collector, enricher, scorer, trainer, sink (stop intake first, the sink drains last).
+ * The console (the live view) only reads, so it comes last and goes first: nothing waits for it.
+ * stop() walks the reverse: console, collector, enricher, scorer, trainer, sink (stop intake first, the sink drains last).
  */
-export const START_STAGES: ServiceName[][] = [['sink'], ['trainer', 'scorer', 'enricher'], ['collector']];
+export const START_STAGES: ServiceName[][] = [['sink'], ['trainer', 'scorer', 'enricher'], ['collector'], ['console']];
 export const STOP_ORDER: ServiceName[] = START_STAGES.flat().reverse();
+/** The five stages of the pipeline, without the live view: what createPipeline runs unless told otherwise. */
+export const PIPELINE_SERVICES: ServiceName[] = STOP_ORDER.filter((name) => name !== 'console');
 
 export interface PipelineOptions {
   /** Merged over process.env for every service (KAFKA_BROKERS, CLICKHOUSE_URL, TOPIC_PREFIX, ...). */
@@ -35,7 +39,7 @@ export interface PipelineOptions {
   serviceEnv?: Partial<Record<ServiceName, Record<string, string | undefined>>>;
   /** Ports of /healthz and /metrics (the collector's public port). @default 8080, 9101 … 9104 */
   ports?: Partial<Record<ServiceName, number>>;
-  /** A subset to run, e.g. for a test of part of the pipeline. @default all five */
+  /** Which to run, e.g. a test of part of the pipeline; the launcher adds 'console'. @default PIPELINE_SERVICES (the five stages) */
   services?: ServiceName[];
   /** One `<name>.log` per service, truncated at start, appended to by restarts. @default <repo>/.local/logs */
   logDir?: string;
@@ -69,10 +73,10 @@ export interface Pipeline {
 export function createPipeline(opts: PipelineOptions = {}): Pipeline {
   const logDir = opts.logDir ?? path.join(REPO_ROOT, '.local/logs');
   mkdirSync(logDir, { recursive: true });
-  const wanted = new Set(opts.services ?? STOP_ORDER);
+  const wanted = new Set(opts.services ?? PIPELINE_SERVICES);
   const log = opts.log ?? (() => undefined);
   const services = STOP_ORDER.filter((name) => wanted.has(name)).map(
-    (name) => new SupervisedProcess(serviceProcessSpec(SERVICE_SPECS[name], opts, logDir), { ...opts.events, log }, opts.restartPolicy),
+    (name) => new SupervisedProcess(serviceProcessSpec(SERVICE_SPECS[name], opts, logDir, wanted), { ...opts.events, log }, opts.restartPolicy),
   );
   const byName = (name: ServiceName) => services.find((s) => s.name === name);
 
@@ -114,11 +118,19 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   return pipeline;
 }
 
-function serviceProcessSpec(spec: ServiceSpec, opts: PipelineOptions, logDir: string): ProcessSpec<ServiceName> {
+/** The base URL of a service's /healthz and /metrics. */
+export function serviceUrl(name: ServiceName, opts: Pick<PipelineOptions, 'ports'> = {}): string {
+  return `http://127.0.0.1:${opts.ports?.[name] ?? SERVICE_SPECS[name].defaultPort}`;
+}
+
+function serviceProcessSpec(spec: ServiceSpec, opts: PipelineOptions, logDir: string, running: Set<ServiceName>): ProcessSpec<ServiceName> {
   const port = opts.ports?.[spec.name] ?? spec.defaultPort;
-  const url = `http://127.0.0.1:${port}`;
+  const url = serviceUrl(spec.name, opts);
   const logFile = path.join(logDir, `${spec.name}.log`);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...opts.serviceEnv?.[spec.name], [spec.portVar]: String(port) };
+  // The live view reads the /metrics of the stages running beside it, wherever their ports are.
+  const targets = PIPELINE_SERVICES.filter((name) => running.has(name)).map((name) => `${name}=${serviceUrl(name, opts)}`);
+  const consoleEnv = spec.name === 'console' && targets.length > 0 ? { CONSOLE_METRICS_TARGETS: targets.join(',') } : {};
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...consoleEnv, ...opts.serviceEnv?.[spec.name], [spec.portVar]: String(port) };
   let spawned = 0;
   return {
     name: spec.name,

@@ -12,6 +12,7 @@ describe('ports', () => {
       sink: 30102,
       trainer: 30103,
       scorer: 30104,
+      console: 29090,
     });
   });
 

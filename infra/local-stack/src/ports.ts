@@ -12,6 +12,8 @@ export const BASE_PORTS = {
   sink: 9102,
   trainer: 9103,
   scorer: 9104,
+  /** The live web view (services/console). */
+  console: 8090,
 } as const;
 
 export type PortName = keyof typeof BASE_PORTS;

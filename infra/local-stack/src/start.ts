@@ -186,6 +186,7 @@ async function runDashboard(
           },
         )),
         processes: stack.processes.map((p) => ({ name: p.name, status: p.status, restarts: p.restarts })),
+        liveViewUrl: stack.liveViewUrl,
         events: tty ? [...out.recent] : undefined,
       };
       if (stopped) break;

@@ -18,6 +18,7 @@ const IDENTITY: Record<StackProcessName | 'reaper', string> = {
   sink: 'services/sink/src/main.ts',
   trainer: 'services/trainer/src/main.ts',
   scorer: 'services/scorer/src/main.ts',
+  console: 'services/console/src/main.ts',
   reaper: 'local-stack/src/reaper.main.ts',
 };
 

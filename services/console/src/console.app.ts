@@ -22,6 +22,7 @@ export const consoleService: ServiceDefinition<ConsoleConfig> = {
       refreshMs: config.CONSOLE_REFRESH_MS,
       windowMin: config.CONSOLE_WINDOW_MIN,
       modelName: config.MODEL_NAME,
+      topicPrefix: config.TOPIC_PREFIX,
       logger,
       metrics: {
         refreshes: new Counter({ name: 'telltale_console_refreshes_total', help: 'Refreshes of the live view, complete or with a source missing', labelNames: ['outcome'], registers }),

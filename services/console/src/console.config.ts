@@ -47,6 +47,8 @@ const consoleEnv = {
   CONSOLE_REFRESH_MS: env.int(2_000, 250),
   /** The funnel and the score distribution cover the events of this many last minutes. @default 15 */
   CONSOLE_WINDOW_MIN: env.int(15, 1),
+  /** The pipeline's topic prefix (as the services have it), left out of the topic names the page shows. @default '' */
+  TOPIC_PREFIX: z.string().default(''),
   /** Whose versions and AUC the model chart shows. @default purchase_propensity */
   MODEL_NAME: env.string('purchase_propensity'),
   /**

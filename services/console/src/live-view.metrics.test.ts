@@ -13,6 +13,14 @@ const scorer = (predictions: number, lags: number[]) =>
 const collector = (accepted: number) => parseMetricsText(`telltale_collector_events_accepted_total{service="collector"} ${accepted}\n`);
 
 describe('live view metrics', () => {
+  it('names topics without the pipeline prefix', () => {
+    const samples = parseMetricsText('telltale_kafka_consumer_lag{topic="run1.events.raw",partition="0"} 2\ntelltale_kafka_consumer_lag{topic="other.events.raw",partition="0"} 1\n');
+    expect(stageLags([{ name: 'enricher', samples }], 'run1.')).toEqual([
+      { stage: 'enricher', topic: 'events.raw', lag: 2 },
+      { stage: 'enricher', topic: 'other.events.raw', lag: 1 },
+    ]);
+  });
+
   it('sums the lag of each stage per topic over its partitions, largest first', () => {
     const readings: TargetReading[] = [
       { name: 'scorer', samples: scorer(0, [3, 4, 0]) },

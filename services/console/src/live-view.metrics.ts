@@ -16,14 +16,18 @@ export interface StageLag {
   lag: number;
 }
 
-/** Consumer lag per stage and topic (telltale_kafka_consumer_lag, one gauge per partition), largest first. */
-export function stageLags(readings: TargetReading[]): StageLag[] {
+/**
+ * Consumer lag per stage and topic (telltale_kafka_consumer_lag, one gauge per partition), largest first; topic names
+ * without the pipeline's prefix.
+ */
+export function stageLags(readings: TargetReading[], topicPrefix = ''): StageLag[] {
   const lags: StageLag[] = [];
   for (const { name, samples } of readings) {
     const byTopic = new Map<string, number>();
     for (const s of samples ?? []) {
       if (s.name !== 'telltale_kafka_consumer_lag' || !Number.isFinite(s.value)) continue;
-      const topic = s.labels.topic ?? '';
+      const label = s.labels.topic ?? '';
+      const topic = topicPrefix !== '' && label.startsWith(topicPrefix) ? label.slice(topicPrefix.length) : label;
       byTopic.set(topic, (byTopic.get(topic) ?? 0) + s.value);
     }
     for (const [topic, lag] of byTopic) lags.push({ stage: name, topic, lag });
@@ -60,6 +64,7 @@ export class RateTracker {
   constructor(
     private readonly historyMs = 10 * 60_000,
     windowMs = 6_000,
+    private readonly topicPrefix = '',
   ) {
     for (const name of Object.keys(RATE_COUNTERS) as RateName[]) this.rates.set(name, new CounterRate(windowMs));
   }
@@ -72,7 +77,7 @@ export class RateTracker {
       const perSecond = rate.perSecond();
       if (perSecond !== undefined) point[name] = perSecond;
     }
-    const lags = stageLags(readings);
+    const lags = stageLags(readings, this.topicPrefix);
     if (lags.length > 0) point.lag = lags.reduce((sum, l) => sum + l.lag, 0);
     this.history.push(point);
     while (this.history.length > 0 && this.history[0]!.atMs < atMs - this.historyMs) this.history.shift();

@@ -51,6 +51,8 @@ export interface LiveViewSamplerDeps {
   refreshMs: number;
   windowMin: number;
   modelName: string;
+  /** Left out of the topic names shown. @default '' */
+  topicPrefix?: string;
   logger: Logger;
   metrics: SamplerMetrics;
   /** For tests. @default Date.now */
@@ -65,7 +67,7 @@ export interface LiveViewSamplerDeps {
  * only ever receives snapshots, it never triggers a query.
  */
 export class LiveViewSampler {
-  private readonly rates = new RateTracker();
+  private readonly rates: RateTracker;
   private readonly listeners = new Set<(s: LiveSnapshot) => void>();
   private latestSnapshot: LiveSnapshot | undefined;
   private lastRefreshEndMs: number | undefined;
@@ -77,6 +79,7 @@ export class LiveViewSampler {
 
   constructor(private readonly deps: LiveViewSamplerDeps) {
     this.now = deps.now ?? Date.now;
+    this.rates = new RateTracker(undefined, undefined, deps.topicPrefix);
     this.fetch = deps.fetch ?? fetch;
   }
 
@@ -144,7 +147,7 @@ export class LiveViewSampler {
       modelName,
       services: readings.map((r) => ({ name: r.name, up: r.samples !== undefined })),
       series: this.rates.series(),
-      lags: stageLags(readings),
+      lags: stageLags(readings, this.deps.topicPrefix),
       deadLetters,
       funnel,
       models,

@@ -92,8 +92,7 @@ function drawHorizontalBars(svg, rows, cls) {
 
 function drawLags(lags) {
   $('total-lag').textContent = lags.length === 0 ? '–' : fmt(lags.reduce((s, l) => s + l.lag, 0));
-  const shortTopic = (t) => t.split('.').slice(-2).join('.');
-  drawHorizontalBars($('lag-chart'), lags.slice(0, 6).map((l) => ({ label: `${l.stage} ← ${shortTopic(l.topic)}`, value: l.lag })), 'lag');
+  drawHorizontalBars($('lag-chart'), lags.slice(0, 6).map((l) => ({ label: `${l.stage} ← ${l.topic}`, value: l.lag })), 'lag');
 }
 
 function drawDeadLetters(groups) {
