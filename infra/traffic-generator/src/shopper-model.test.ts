@@ -199,3 +199,36 @@ describe('TrafficSimulator', () => {
     expect(ids(9)).toEqual(ids(9));
   });
 });
+
+describe('anonymous shoppers who sign in mid-visit', () => {
+  it('send one identify with their anonymousId half-way, and the user on every event after it', () => {
+    const rng = new Random(11);
+    for (let i = 0; i < 200; i++) {
+      const plan = planSession(rng, visitor({ anonymousId: `anon-${i}` }), 1_700_000_000_000, `shopper-${i}`);
+      expect(plan.signedInAs).toBe(`shopper-${i}`);
+      const types = plan.events.map((e) => e.event.type);
+      const at = types.indexOf('identify');
+      expect(types.filter((t) => t === 'identify')).toHaveLength(1);
+      expect(at).toBeGreaterThan(0);
+      plan.events.forEach(({ event }, j) => {
+        expect(event.anonymousId).toBe(`anon-${i}`);
+        expect(event.userId).toBe(j >= at ? `shopper-${i}` : undefined);
+      });
+      const times = plan.events.map((e) => e.atMs);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    }
+  });
+
+  it('come back later signed in, from the same browser (anonymousId)', () => {
+    const sim = new TrafficSimulator({ seed: 4, eventsPerSecond: 100, minReturnGapMs: 45_000 });
+    const events = [];
+    for (let t = 0; t <= 300_000; t += 100) events.push(...sim.tick(1_700_000_000_000 + t));
+    const signIns = events.filter((e) => e.type === 'identify');
+    expect(signIns.length).toBeGreaterThan(20);
+    const browserOf = new Map(signIns.map((e) => [e.userId!, e.anonymousId]));
+    const signedInAt = new Map(signIns.map((e) => [e.userId!, Date.parse(e.timestamp)]));
+    const returned = events.filter((e) => e.type !== 'identify' && e.userId !== undefined && Date.parse(e.timestamp) - (signedInAt.get(e.userId) ?? Infinity) > 45_000);
+    expect(returned.length).toBeGreaterThan(0);
+    for (const e of returned) expect(e.anonymousId).toBe(browserOf.get(e.userId!));
+  });
+});

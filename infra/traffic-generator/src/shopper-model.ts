@@ -13,7 +13,7 @@ import { sigmoid, type Random } from './random';
 
 /** One event as the Segment HTTP API takes it. */
 export interface SegmentEvent {
-  type: 'page' | 'track';
+  type: 'page' | 'track' | 'identify';
   /** track events only: the Segment e-commerce spec name ('Product Added', ...). */
   event?: string;
   /** page events only: the page's name. */
@@ -24,6 +24,8 @@ export interface SegmentEvent {
   /** ISO 8601, when the visitor did it. */
   timestamp: string;
   properties: Record<string, unknown>;
+  /** identify events only: what the shop knows of the user. */
+  traits?: Record<string, unknown>;
   context: {
     userAgent: string;
     page: { url: string; path: string; referrer: string; title: string };
@@ -58,6 +60,8 @@ export interface SessionPlan {
   purchased: boolean;
   /** The hidden model's probability for this session (for tests and diagnostics). */
   purchaseProbability: number;
+  /** The user an anonymous visitor signed in as mid-visit (an identify call), else null. */
+  signedInAs: string | null;
 }
 
 /**
@@ -90,8 +94,12 @@ type Action = 'page' | 'click' | 'search' | 'add';
 
 const LIBRARY = { name: 'telltale-traffic-generator', version: '0.1.0' };
 
-/** Plans one session from start to (maybe) purchase. Pure given the generator's state. */
-export function planSession(rng: Random, visitor: Visitor, startMs: number): SessionPlan {
+/**
+ * Plans one session from start to (maybe) purchase. Pure given the generator's state. With `signInAs`, the anonymous
+ * visitor signs in half-way through (an identify call with the same anonymousId, as Segment's browser library sends
+ * it), and the later events carry the userId.
+ */
+export function planSession(rng: Random, visitor: Visitor, startMs: number, signInAs: string | null = null): SessionPlan {
   const source = rng.pickWeighted(TRAFFIC_SOURCES);
   const deviceShift = visitor.device === null ? 0 : DEVICE_INTENT_SHIFT[visitor.device];
   const intent = rng.normal() + 0.4 * Math.min(visitor.priorPurchases, 3) + deviceShift + source.intentShift;
@@ -121,7 +129,12 @@ export function planSession(rng: Random, visitor: Visitor, startMs: number): Ses
 
   const session = new SessionWriter(rng, visitor, startMs);
   session.landing(source);
-  actions.forEach((action, i) => session.act(action, gaps[i]!));
+  const signInAfter = Math.floor(actions.length / 2);
+  if (signInAs !== null && signInAfter === 0) session.signIn(signInAs);
+  actions.forEach((action, i) => {
+    session.act(action, gaps[i]!);
+    if (signInAs !== null && i + 1 === signInAfter) session.signIn(signInAs);
+  });
 
   const counts = session.counts();
   const logit =
@@ -141,14 +154,14 @@ export function planSession(rng: Random, visitor: Visitor, startMs: number): Ses
     if (counts.adds === 0) session.act('add', MIN_GAP_MS + rng.int(0, 400));
     session.purchase(purchaseGap);
   }
-  return { visitor, intent, startMs, events: session.events, purchased, purchaseProbability };
+  return { visitor, intent, startMs, events: session.events, purchased, purchaseProbability, signedInAs: signInAs };
 }
 
 /** A crawler's visit: a few page views in quick succession, no referrer, nothing clicked, never a purchase. */
 export function planCrawl(rng: Random, crawler: Visitor, startMs: number): SessionPlan {
   const session = new SessionWriter(rng, crawler, startMs);
   session.crawl(rng.int(3, 8));
-  return { visitor: crawler, intent: Number.NEGATIVE_INFINITY, startMs, events: session.events, purchased: false, purchaseProbability: 0 };
+  return { visitor: crawler, intent: Number.NEGATIVE_INFINITY, startMs, events: session.events, purchased: false, purchaseProbability: 0, signedInAs: null };
 }
 
 /** Builds a session's events in order, keeping the page the visitor is on and the cart. */
@@ -160,6 +173,7 @@ class SessionWriter {
   private readonly cart: Array<{ product: Product; quantity: number }> = [];
   private clicks = 0;
   private searches = 0;
+  private userId: string | null;
 
   constructor(
     private readonly rng: Random,
@@ -168,6 +182,13 @@ class SessionWriter {
   ) {
     this.clockMs = startMs;
     this.focus = rng.pick(CATALOGUE);
+    this.userId = visitor.userId;
+  }
+
+  /** The visitor logs in: an identify call at the moment of the last event, then every event carries the user. */
+  signIn(userId: string): void {
+    this.userId = userId;
+    this.push({ type: 'identify', properties: {}, traits: { memberSince: new Date(this.clockMs).toISOString().slice(0, 10) } });
   }
 
   /** The first page, with the source's referrer and its UTM tags on the URL (as an ad or a newsletter links it). */
@@ -267,12 +288,12 @@ class SessionWriter {
     this.push({ type: 'track', event, properties });
   }
 
-  private push(e: Pick<SegmentEvent, 'type' | 'event' | 'name' | 'properties'>): void {
+  private push(e: Pick<SegmentEvent, 'type' | 'event' | 'name' | 'properties' | 'traits'>): void {
     const event: SegmentEvent = {
       ...e,
       messageId: this.rng.uuid(),
       anonymousId: this.visitor.anonymousId,
-      ...(this.visitor.userId ? { userId: this.visitor.userId } : {}),
+      ...(this.userId ? { userId: this.userId } : {}),
       timestamp: new Date(this.clockMs).toISOString(),
       context: { userAgent: this.visitor.userAgent, page: { ...this.page }, library: LIBRARY },
     };

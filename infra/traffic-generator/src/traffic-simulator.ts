@@ -17,6 +17,11 @@ export interface SimulatorOptions {
   minReturnGapMs?: number;
   /** Share of sessions that are a crawler fetching pages (flagged as bots by the enricher). @default 0.03 */
   crawlerShare?: number;
+  /**
+   * Share of new (anonymous) visitors who sign in mid-visit (an identify with their anonymousId) and come back
+   * later as that logged-in user, while the user pool has room. @default 0.2
+   */
+  signInShare?: number;
 }
 
 export interface SimulatorStats {
@@ -52,6 +57,7 @@ export class TrafficSimulator {
   private readonly userPoolSize: number;
   private readonly minReturnGapMs: number;
   private readonly crawlerShare: number;
+  private readonly signInShare: number;
 
   constructor(private readonly opts: SimulatorOptions) {
     if (!(opts.eventsPerSecond > 0)) throw new Error(`eventsPerSecond must be > 0, got ${opts.eventsPerSecond}`);
@@ -60,6 +66,7 @@ export class TrafficSimulator {
     this.userPoolSize = opts.userPoolSize ?? 400;
     this.minReturnGapMs = opts.minReturnGapMs ?? 45_000;
     this.crawlerShare = opts.crawlerShare ?? 0.03;
+    this.signInShare = opts.signInShare ?? 0.2;
   }
 
   tick(nowMs: number): SegmentEvent[] {
@@ -94,9 +101,15 @@ export class TrafficSimulator {
     }
     const known = this.returningUser(nowMs);
     const visitor: Visitor = known?.visitor ?? this.newVisitor(null);
-    const plan = planSession(this.rng, visitor, nowMs);
+    const signInAs = !known && this.users.length < this.userPoolSize && this.rng.chance(this.signInShare) ? this.nextUserId() : null;
+    const plan = planSession(this.rng, visitor, nowMs, signInAs);
+    const lastMs = plan.events[plan.events.length - 1]?.atMs ?? nowMs;
+    if (signInAs !== null) {
+      // The same browser (anonymousId) comes back signed in: one person, from their first anonymous page on.
+      const signedIn: Visitor = { ...visitor, userId: signInAs, priorSessions: 1, priorPurchases: plan.purchased ? 1 : 0 };
+      this.users.push({ visitor: signedIn, availableAtMs: lastMs + this.minReturnGapMs });
+    }
     if (known) {
-      const lastMs = plan.events[plan.events.length - 1]?.atMs ?? nowMs;
       known.availableAtMs = lastMs + this.minReturnGapMs;
       known.visitor = {
         ...visitor,
@@ -115,9 +128,13 @@ export class TrafficSimulator {
     const candidate = this.users.length > 0 ? this.rng.pick(this.users) : undefined;
     if (candidate && candidate.availableAtMs <= nowMs) return candidate;
     if (this.users.length >= this.userPoolSize) return null;
-    const user: KnownUser = { visitor: this.newVisitor(`user-${String(this.users.length + 1).padStart(4, '0')}`), availableAtMs: 0 };
+    const user: KnownUser = { visitor: this.newVisitor(this.nextUserId()), availableAtMs: 0 };
     this.users.push(user);
     return user;
+  }
+
+  private nextUserId(): string {
+    return `user-${String(this.users.length + 1).padStart(4, '0')}`;
   }
 
   private newVisitor(userId: string | null): Visitor {
