@@ -68,8 +68,8 @@ function clientLoggerClass(logger: Logger): new () => ClientLogger {
 /**
  * How a reader that must never write talks to ClickHouse. `setting`: every query carries `readonly=1` (the embedded
  * chdb-server and a real server then refuse anything but reads, even for a user that may write). `user`: the user's
- * own profile is read-only; NOTE: ClickHouse refuses ANY setting from a readonly=1 user, `readonly` itself included,
- * so this mode sends none.
+ * own profile is read-only; NOTE: ClickHouse refuses a change of `readonly` from such a user (readonly=2: "Cannot
+ * modify 'readonly' setting in readonly mode"; readonly=1: every setting), so this mode sends none.
  */
 export type ReadOnlyMode = 'setting' | 'user';
 

@@ -53,8 +53,8 @@ const consoleEnv = {
   MODEL_NAME: env.string('purchase_propensity'),
   /**
    * How reads are kept read-only. `setting`: each query carries readonly=1 (the embedded chdb-server, or a user that
-   * may write); `user`: CLICKHOUSE_USER's profile is readonly=1 already (ClickHouse then refuses every setting, so none
-   * is sent). @default setting
+   * may write); `user`: CLICKHOUSE_USER's profile is read-only already, readonly=1 or 2 (ClickHouse then refuses a
+   * readonly setting from it, so none is sent; e.g. Compose's telltale_reader). @default setting
    */
   CONSOLE_CLICKHOUSE_READONLY: z.enum(['setting', 'user']).default('setting'),
   /** pino level. @default info */
