@@ -1,4 +1,4 @@
-import type { RawEvent } from '@telltale/contracts';
+import { AvroCodecError, type RawEvent } from '@telltale/contracts';
 import {
   BatchConsumer,
   connectStage,
@@ -161,6 +161,9 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
       return { enricher, writer };
     } catch (err) {
       await writer.close().catch(() => undefined);
+      // A changelog record that cannot be decoded fails every retry the same way: give up (exit 1) rather than
+      // process the partition without its state or retry forever.
+      if (err instanceof AvroCodecError) throw Object.assign(new Error(`partition ${partition} of ${topics.enricherState.name} cannot be restored: ${err.message}`, { cause: err }), { retriable: false });
       throw err;
     }
   }
