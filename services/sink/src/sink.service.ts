@@ -92,6 +92,9 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
     deadLetters,
     minBytes: config.SINK_MIN_BYTES,
     maxBatchRecords: config.SINK_MAX_BATCH_ROWS,
+    maxBytesPerPartition: config.SINK_MAX_FETCH_BYTES_PER_PARTITION,
+    // Two partitions' worth: bounds the sink's memory whatever the number of topics and partitions.
+    maxBytes: 2 * config.SINK_MAX_FETCH_BYTES_PER_PARTITION,
     registry,
     onFatal: (err) => fail('kafka consumer gave up', err),
     maxWaitTimeInMs: config.SINK_MAX_WAIT_MS,

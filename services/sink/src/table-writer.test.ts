@@ -9,13 +9,16 @@ function fakeClient(opts: { failFirst?: Error } = {}) {
   const inserted: unknown[] = [];
   let failures = opts.failFirst ? 1 : 0;
   const client = {
-    insert: jest.fn(async ({ values }: { values: Array<{ v: number }> }) => {
+    // The writer sends JSONCompactEachRow: the column names once, each row as its values in that order.
+    insert: jest.fn(async ({ values, columns, format }: { values: unknown[][]; columns: string[]; format: string }) => {
       if (failures > 0) {
         failures -= 1;
         throw opts.failFirst;
       }
-      if (values.some((r) => r.v < 0)) throw new ClickHouseError({ message: 'Cannot parse input', code: '27', type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED' });
-      inserted.push(...values);
+      expect(format).toBe('JSONCompactEachRow');
+      const rows = values.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])) as { v: number });
+      if (rows.some((r) => r.v < 0)) throw new ClickHouseError({ message: 'Cannot parse input', code: '27', type: 'CANNOT_PARSE_INPUT_ASSERTION_FAILED' });
+      inserted.push(...rows);
       return {};
     }),
   };

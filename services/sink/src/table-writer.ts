@@ -56,8 +56,15 @@ export class TableWriter<T> {
     return { inserted, rejected };
   }
 
-  private insert(values: Array<Record<string, unknown>>, signal?: { aborted: boolean }): Promise<unknown> {
-    return withRetry(() => this.client.insert({ table: this.table, values, format: 'JSONEachRow' }), {
+  /**
+   * NOTE: JSONCompactEachRow (one array per row, the column names once) rather than JSONEachRow: half the client's
+   * encoding time and about a third less of ClickHouse's parsing per row in `pnpm bench e2e`'s measurements, and
+   * ClickHouse's insert is the pipeline's scarcest resource on one machine.
+   */
+  private insert(rows: Array<Record<string, unknown>>, signal?: { aborted: boolean }): Promise<unknown> {
+    const columns = Object.keys(rows[0]!) as [string, ...string[]];
+    const values = rows.map((row) => columns.map((column) => row[column]));
+    return withRetry(() => this.client.insert({ table: this.table, values, format: 'JSONCompactEachRow', columns }), {
       retries: this.retries,
       initialDelayMs: 200,
       maxDelayMs: 5000,
