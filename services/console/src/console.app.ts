@@ -35,31 +35,27 @@ export const consoleService: ServiceDefinition<ConsoleConfig> = {
         }),
       },
     });
-    let server;
-    try {
-      server = await startConsoleServer({
-        port: config.PORT,
-        host: config.HOST,
-        source: sampler,
-        registry,
-        checks: health,
-        viewers: new Gauge({ name: 'telltale_console_viewers', help: 'Pages holding the live stream open', registers }),
-      });
-    } catch (err) {
+    const server = await startConsoleServer({
+      port: config.PORT,
+      host: config.HOST,
+      source: sampler,
+      registry,
+      checks: health,
+      viewers: new Gauge({ name: 'telltale_console_viewers', help: 'Pages holding the live stream open', registers }),
+    }).catch(async (err: unknown) => {
       await clickhouse.close();
       throw err;
-    }
+    });
     sampler.start();
-    const started = server;
     return {
       checks: { refresh: () => sampler.health() },
       // Stop order: no new viewers or pushes, then the reads in flight, then the ClickHouse connections.
       close: async () => {
-        await started.close();
+        await server.close();
         await sampler.stop();
         await clickhouse.close();
       },
-      describe: { url: `http://127.0.0.1:${started.port}/`, targets: config.CONSOLE_METRICS_TARGETS.map((t) => t.name), readOnly: config.CONSOLE_CLICKHOUSE_READONLY },
+      describe: { url: `http://127.0.0.1:${server.port}/`, targets: config.CONSOLE_METRICS_TARGETS.map((t) => t.name), readOnly: config.CONSOLE_CLICKHOUSE_READONLY },
     };
   },
 };
