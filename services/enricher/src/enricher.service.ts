@@ -2,12 +2,12 @@ import { AvroCodecError, type RawEvent } from '@telltale/contracts';
 import {
   BatchConsumer,
   connectStage,
-  describeProduceLimits,
   openPartitionWriter,
   readPartition,
   recordBytes,
   rejectionOf,
   type ChunkPosition,
+  type KafkaClient,
   type ConsumedRecord,
   type PartitionTransactionWriter,
   type Rejection,
@@ -55,9 +55,9 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
   const groupId = config.ENRICHER_GROUP_ID;
 
   // Partition p of the changelog holds the state of partition p of events.raw: the counts must match.
-  const limits = await describeProduceLimits(client, Object.values(topics).map((t) => t.name));
-  const rawPartitions = limits.partitions.get(topics.rawEvents.name);
-  const statePartitions = limits.partitions.get(topics.enricherState.name);
+  const partitions = await partitionCounts(client, Object.values(topics).map((t) => t.name));
+  const rawPartitions = partitions.get(topics.rawEvents.name);
+  const statePartitions = partitions.get(topics.enricherState.name);
   if (rawPartitions === undefined || rawPartitions !== statePartitions) {
     await producer.disconnect();
     throw new Error(
@@ -145,7 +145,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     const started = performance.now();
     const writer = await openPartitionWriter(client, `${groupId}.${topics.rawEvents.name}.${partition}`, {
       requestBudget: producer.requestBudget,
-      partitionsOf: (t) => limits.partitions.get(t) ?? Number.POSITIVE_INFINITY,
+      partitionsOf: (t) => partitions.get(t) ?? Number.POSITIVE_INFINITY,
     });
     try {
       const state = new PartitionState(enricherOptions);
@@ -305,4 +305,15 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
 
 function rejectedOutcome(cause: RejectionCause): string {
   return cause === 'invalid' ? 'rejected' : cause;
+}
+
+async function partitionCounts(client: KafkaClient, topicNames: string[]): Promise<Map<string, number>> {
+  const admin = client.kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: topicNames });
+    return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  } finally {
+    await admin.disconnect();
+  }
 }
