@@ -23,3 +23,10 @@ export type SessionFeatureName = (typeof SESSION_FEATURE_NAMES)[number];
 
 /** The time-of-day and weekday features: meaningful only when the data spans days (see the trainer's gate). */
 export const TIME_FEATURE_NAMES = ['hour_sin', 'hour_cos', 'is_weekend'] as const satisfies readonly SessionFeatureName[];
+
+/**
+ * Features from the event's context rather than the session's behaviour: the device type of its user agent, one-hot
+ * with desktop as the all-zero case. Absent from a vector whose event had no user agent, a bot's or an unplaceable
+ * one (the model then counts them at their training mean). README "Enrichments" has the measurement that put them in.
+ */
+export const DEVICE_FEATURE_NAMES = ['device_mobile', 'device_tablet'] as const;

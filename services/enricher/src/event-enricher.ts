@@ -2,6 +2,7 @@ import type { CleanEvent, FeatureVector, IdentityLink, RawEvent, VisitorState } 
 import { isFailure, normaliseEvent, type NormalisedEvent } from './event-cleaner';
 import { PartitionState, type PartitionStateLimits, type StateChange } from './partition-state';
 import { observeEvent } from './session-tracker';
+import { deviceFeaturesOf } from './enrichments/device-features';
 
 /** Why an event was dead-lettered: invalid input, a second user for a linked anonymous id, or later than the bound. */
 export type RejectionCause = 'invalid' | 'link_refused' | 'too_late';
@@ -146,7 +147,7 @@ export class EventEnricher {
             eventTime: n.eventTime,
             computedAt: enrichedAt,
             receivedAt: raw.receivedAt,
-            features: snapshot.features,
+            features: { ...snapshot.features, ...deviceFeaturesOf(n.contextFields.deviceType) },
           };
     return { outcome: 'enriched', clean, features, link, late };
   }
