@@ -1,18 +1,22 @@
 // pnpm bench: each design choice measured next to its baseline in the same run, reported as a ratio.
 // Absolute numbers depend on the machine (2 shared cores here); ratios are what to compare across runs.
-// `pnpm bench` runs every scenario; `pnpm bench ml` (or codec, collector-linger) only those named.
+// `pnpm bench` runs every scenario but e2e; `pnpm bench ml` (or codec, collector-linger, e2e) only those named.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@telltale/local-stack';
 import { benchCodec } from './codec.bench';
 import { benchCollectorLinger } from './collector-linger.bench';
+import { benchE2e } from './e2e/e2e.bench';
 import { benchMl } from './ml.bench';
 
 const SCENARIOS: Record<string, () => unknown> = {
   codec: benchCodec,
   'collector-linger': benchCollectorLinger,
   ml: benchMl,
+  // The whole pipeline on a local stack, minutes long: only when asked by name (`pnpm bench e2e`).
+  e2e: benchE2e,
 };
+const ONLY_WHEN_NAMED = new Set(['e2e']);
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);
@@ -20,7 +24,7 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const results: Record<string, unknown> = {};
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
-    if (asked.length === 0 || asked.includes(name)) results[name] = await scenario();
+    if (asked.includes(name) || (asked.length === 0 && !ONLY_WHEN_NAMED.has(name))) results[name] = await scenario();
   }
   const out = path.join(REPO_ROOT, '.local', 'bench-results.json');
   mkdirSync(path.dirname(out), { recursive: true });

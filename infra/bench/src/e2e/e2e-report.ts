@@ -1,0 +1,132 @@
+import type { E2eResult, StepResult } from './e2e.bench';
+
+// The e2e results as a markdown table and an SVG plot of latency against throughput (no plotting dependency).
+
+const fmt = (v: number | null | undefined, unit = '') => (v === null || v === undefined ? '–' : `${Math.round(v).toLocaleString('en-US')}${unit}`);
+const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : ms >= 10_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1_000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const short = (name: string) => name.split(' ')[0]!;
+
+export function renderMarkdown(r: E2eResult, svgFile: string): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  lines.push(`# End-to-end benchmark (\`pnpm bench e2e\`, profile ${r.settings.profile})`, '');
+  lines.push(
+    `${r.at}; ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}; ${m.java}; Kafka ${m.kafka}; ClickHouse ${m.clickhouse}. ` +
+      `Load average (1/5/15 min) at start ${(m.loadAverageAtStart as number[]).join(' / ')}, at end ${((m.loadAverageAtEnd as number[] | undefined) ?? []).join(' / ')}. ` +
+      `Run took ${Math.round(r.durationS / 60)} min.`,
+    '',
+  );
+  lines.push('## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
+  for (const t of r.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'not judged' : t.met ? 'yes' : '**no**'} |`);
+  lines.push('');
+  lines.push(
+    '## Steps',
+    '',
+    `Each step offers a rate for ${r.settings.stepSeconds} s (${r.settings.batchSize}-event batches, up to ${r.settings.connections} requests in flight), then waits until every acknowledged event is queryable. ` +
+      `Queryable: 1 event in ${r.settings.markEvery} is a marker; ClickHouse is polled every 200 ms, and a marker's latency is the start of the first poll that saw it minus events.received_at (the collector's receipt): overstated by up to 200 ms. ` +
+      'Prediction: every prediction of the step, from Prediction.receivedAt (the collector\'s receipt, carried through) to the moment the bench consumed it from the predictions topic. CPU in cores (mean over the step), RSS max in MiB.',
+    '',
+  );
+  const procNames = [...new Set([...r.steps, ...r.soak].flatMap((s) => Object.keys(s.processes)))];
+  lines.push(
+    `| step | offered/s | accepted/s | queryable p50 / p95 / p99 | prediction p50 / p99 | drain | max lag enr / sink / scorer | ${procNames.map((n) => `${short(n)} CPU / RSS`).join(' | ')} | load |`,
+    `| --- | ---: | ---: | --- | --- | ---: | --- | ${procNames.map(() => '---').join(' | ')} | ---: |`,
+  );
+  for (const s of [...r.steps, ...r.soak]) lines.push(stepRow(s, procNames));
+  lines.push('', `![latency against throughput](${svgFile})`, '');
+  const c = r.ceilings;
+  lines.push('## Ceilings (same broker, same ClickHouse, same run, pipeline idle)', '', '| stage | measured | ceiling | ratio |', '| --- | --- | --- | ---: |');
+  lines.push(
+    `| collector alone (${c.collectorAlone?.connections ?? '–'} connections × ${c.collectorAlone?.eventsPerRequest ?? '–'}-event batches, acks=all) | ${fmt(c.collectorAlone?.eventsPerS)} events/s at ${c.collectorAlone?.collectorCpuCores ?? '–'} cores | ProducerPerformance ${fmt(c.producerPerformance?.recordsPerS)} records/s (${c.recordBytes} B, acks=all, linger 5 ms) at ${c.producerPerformance?.cpuCores ?? '–'} cores | ${r.ratios.collectorVsProducerPerf ?? '–'} |`,
+  );
+  lines.push(
+    `| sink alone (backlog of every topic) | ${fmt(c.sinkAlone?.rowsPerS)} rows/s at ${c.sinkAlone?.sinkCpuCores ?? '–'} cores ${c.sinkAlone ? `(${Object.entries(c.sinkAlone.rowsByTable).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')})` : ''} | direct insert of the same rows in ${c.directInsert?.batchRows ?? '–'}-row batches: ${c.directInsert ? Object.entries(c.directInsert.byFormat).map(([f, n]) => `${f} ${fmt(n)}`).join(', ') : '–'} rows/s | ${r.ratios.sinkVsDirectInsert ?? '–'} |`,
+  );
+  lines.push(`| pipeline (best accepted rate) | ${fmt(Math.max(0, ...[...r.steps, ...r.soak].map((s) => s.acceptedPerS)))} events/s | ConsumerPerformance ${fmt(c.consumerPerformance?.recordsPerS)} records/s | ${r.ratios.enricherVsConsumerPerf ?? '–'} |`);
+  if (c.errors.length > 0) lines.push('', `Ceiling errors: ${c.errors.join('; ')}`);
+  lines.push('', `Peak RSS over the run (MiB): ${Object.entries(r.peakRssMiB).map(([n, v]) => `${short(n)} ${v}`).join(', ')}.`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+function stepRow(s: StepResult, procNames: string[]): string {
+  const q = s.queryable;
+  const p = s.prediction.consumed;
+  const lag = (n: string) => fmt(s.maxLag[n]);
+  return (
+    `| ${s.name}${s.keptUp ? '' : ' ✗'} | ${fmt(s.offeredPerS)} | ${fmt(s.acceptedPerS)} | ${secs(q.p50Ms)} / ${secs(q.p95Ms)} / ${secs(q.p99Ms)}${q.markersMissing > 0 ? ` (${q.markersMissing} missing)` : ''} | ${secs(p.p50Ms)} / ${secs(p.p99Ms)} | ${s.drainS === null ? (s.allQueryable ? '–' : 'not drained') : `${s.drainS} s`} | ${lag('enricher')} / ${lag('sink')} / ${lag('scorer')} | ` +
+    `${procNames.map((n) => (s.processes[n] ? `${s.processes[n]!.cpuCores} / ${s.processes[n]!.maxRssMiB}` : '–')).join(' | ')} | ${s.load1} |`
+  );
+}
+
+export function renderProfiles(r: E2eResult): string {
+  const lines = [
+    '# CPU profiles (`BENCH_E2E_CPU_PROF=1 pnpm bench e2e`)',
+    '',
+    `Each process of the ${r.settings.profile} run profiled from start to exit (node:inspector, 1 ms sampling), so the profile is dominated by its busiest steps. Self time; % of the process's busy (not idle) time.`,
+    '',
+  ];
+  for (const p of [...r.profiles].sort((a, b) => b.busyS - a.busyS)) {
+    lines.push(`## ${p.file.split('/').pop()} — busy ${p.busyS} s of ${p.durationS} s`, '', '| package | self | % |', '| --- | ---: | ---: |');
+    for (const e of p.topPackages.slice(0, 10)) lines.push(`| ${e.name} | ${e.selfMs} ms | ${e.selfPct} |`);
+    lines.push('', '| function | self | % |', '| --- | ---: | ---: |');
+    for (const e of p.topFunctions) lines.push(`| \`${e.name.replace(/\|/g, '\\|')}\` | ${e.selfMs} ms | ${e.selfPct} |`);
+    lines.push('');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Latency (log scale) against accepted events/s, one line per percentile, with the targets drawn in. */
+export function renderSvg(r: E2eResult): string {
+  const W = 760;
+  const H = 440;
+  const L = 70;
+  const R = 170;
+  const T = 40;
+  const B = 50;
+  const steps = r.steps.filter((s) => s.acceptedPerS > 0);
+  const series: Array<{ label: string; color: string; dash?: string; points: Array<[number, number | null]> }> = [
+    { label: 'queryable p50', color: '#1f77b4', dash: '4 3', points: steps.map((s) => [s.acceptedPerS, s.queryable.p50Ms]) },
+    { label: 'queryable p95', color: '#1f77b4', points: steps.map((s) => [s.acceptedPerS, s.queryable.p95Ms]) },
+    { label: 'queryable p99', color: '#0b3c66', points: steps.map((s) => [s.acceptedPerS, s.queryable.p99Ms]) },
+    { label: 'prediction p50', color: '#d62728', dash: '4 3', points: steps.map((s) => [s.acceptedPerS, s.prediction.consumed.p50Ms]) },
+    { label: 'prediction p99', color: '#d62728', points: steps.map((s) => [s.acceptedPerS, s.prediction.consumed.p99Ms]) },
+  ];
+  const xMax = Math.max(25_000, ...steps.map((s) => s.acceptedPerS)) * 1.05;
+  const values = series.flatMap((s) => s.points.map(([, y]) => y)).filter((y): y is number => y !== null && y > 0);
+  const yMin = 1;
+  const yMax = Math.max(10_000, ...values) * 1.5;
+  const x = (v: number) => L + (v / xMax) * (W - L - R);
+  const y = (v: number) => T + (1 - Math.log10(Math.max(yMin, v) / yMin) / Math.log10(yMax / yMin)) * (H - T - B);
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">Latency against throughput (${r.machine.cores} cores, ${r.at.slice(0, 10)}, profile ${r.settings.profile})</text>`);
+  for (let e = 0; 10 ** e <= yMax; e++) {
+    const v = 10 ** e;
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
+  }
+  for (let v = 0; v <= xMax; v += 5_000) {
+    out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${T}" y2="${H - B}" stroke="#eee"/>`);
+    out.push(`<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${v / 1000}k</text>`);
+  }
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">accepted events/s (per step)</text>`);
+  out.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>`);
+  // Targets: queryable p95 ≤ 2 s up to 20k/s; prediction p99 ≤ 100 ms at 5k/s.
+  out.push(`<line x1="${L}" x2="${x(20_000)}" y1="${y(2_000)}" y2="${y(2_000)}" stroke="#1f77b4" stroke-width="1" stroke-dasharray="1 3"/>`);
+  out.push(`<line x1="${x(20_000)}" x2="${x(20_000)}" y1="${T}" y2="${H - B}" stroke="#999" stroke-dasharray="1 3"/>`);
+  out.push(`<text x="${x(20_000) + 4}" y="${y(2_000) - 4}" fill="#1f77b4">target: p95 ≤ 2 s at 20k/s</text>`);
+  out.push(`<circle cx="${x(5_000)}" cy="${y(100)}" r="4" fill="none" stroke="#d62728"/><text x="${x(5_000) + 6}" y="${y(100) + 14}" fill="#d62728">target: p99 ≤ 100 ms at 5k/s</text>`);
+  series.forEach((s, i) => {
+    const pts = s.points.filter((p): p is [number, number] => p[1] !== null);
+    if (pts.length > 0) {
+      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} points="${pts.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ')}"/>`);
+      for (const [a, b] of pts) out.push(`<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
+    }
+    const ly = T + 10 + i * 18;
+    out.push(`<line x1="${W - R + 12}" x2="${W - R + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    out.push(`<text x="${W - R + 42}" y="${ly + 4}">${s.label}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}

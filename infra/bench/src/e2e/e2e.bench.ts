@@ -1,0 +1,512 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClickHouseClient, type ClickHouseClient } from '@telltale/clickhouse';
+import { topicsFor, type RawEvent } from '@telltale/contracts';
+import { ConsumerLagSampler } from '@telltale/faults/src/consumer-lag';
+import { LoadDriver, type LoadStats } from '@telltale/faults/src/load-driver';
+import { readMetricSum } from '@telltale/faults/src/service-metrics';
+import { ShopperEvents } from '@telltale/faults/src/shopper-events';
+import { StackHandle } from '@telltale/faults/src/stack-handle';
+import { createKafkaClient, ensureTopics } from '@telltale/kafka';
+import { REPO_ROOT } from '@telltale/local-stack';
+import { createLogger } from '@telltale/runtime';
+import { collectorAlone, consumerPerformance, directInsert, producerPerformance, sinkAlone, type CollectorAlone, type DirectInsert, type SinkAlone, type ToolRun } from './ceilings';
+import { summariseCpuProfile, type ProfileSummary } from './cpu-profile-summary';
+import { e2eSettings, type E2eSettings } from './e2e-settings';
+import { renderMarkdown, renderProfiles, renderSvg } from './e2e-report';
+import type { LatencySummary } from './latency-histogram';
+import { MarkedEvents, PredictionProbe, QueryableProbe } from './pipeline-probes';
+import { ProcessStatsSampler, round, type ProcessUsage } from './process-stats';
+
+// `pnpm bench e2e`: the whole pipeline on this machine (the local stack exactly as `pnpm start` runs it), loaded at
+// stepped rates until it saturates, then the ceilings of its stages in the same run. See e2e-settings.ts for the
+// knobs and the README's Benchmark section for how to read the results.
+
+export const TARGETS = {
+  /** events/s end to end, sustained for 60 s … */
+  e2eRate: 20_000,
+  /** … with event → queryable p95 at most this. */
+  queryableP95Ms: 2_000,
+  /** event → prediction p99 at most this … */
+  predictionP99Ms: 100,
+  /** … at this rate. */
+  predictionRate: 5_000,
+  collectorVsProducerPerf: 0.5,
+  sinkVsDirectInsert: 0.7,
+} as const;
+
+export interface StepResult {
+  name: string;
+  offeredPerS: number;
+  seconds: number;
+  acceptedPerS: number;
+  acknowledged: number;
+  answers: Record<string, number>;
+  /** Every acknowledged event of the step queryable within the drain deadline. */
+  allQueryable: boolean;
+  /** From the end of the load until the last acknowledged event was queryable, s; null when not within the deadline. */
+  drainS: number | null;
+  queryable: LatencySummary & { markersMissing: number };
+  prediction: { consumed: LatencySummary; scored: LatencySummary };
+  /** Largest consumer lag (records) per stage during the step. */
+  maxLag: Record<string, number>;
+  processes: Record<string, ProcessUsage>;
+  /** The load average at the step's end (1 min). */
+  load1: number;
+  /** Accepted ≥ 95 % of offered, every event queryable, queryable p95 ≤ 2 s. */
+  keptUp: boolean;
+}
+
+export interface E2eResult {
+  at: string;
+  settings: Omit<E2eSettings, 'dir' | 'resultsDir'>;
+  machine: Record<string, unknown>;
+  steps: StepResult[];
+  soak: StepResult[];
+  peakRssMiB: Record<string, number>;
+  rssSeries: Record<string, Array<[number, number]>>;
+  ceilings: {
+    recordBytes: number;
+    producerPerformance?: ToolRun;
+    consumerPerformance?: ToolRun;
+    collectorAlone?: CollectorAlone;
+    sinkAlone?: SinkAlone;
+    directInsert?: DirectInsert;
+    errors: string[];
+  };
+  ratios: { collectorVsProducerPerf: number | null; sinkVsDirectInsert: number | null; enricherVsConsumerPerf: number | null };
+  targets: Array<{ target: string; measured: string; met: boolean | null }>;
+  profiles: ProfileSummary[];
+  durationS: number;
+}
+
+const log = (line: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function benchE2e(): Promise<E2eResult> {
+  const settings = e2eSettings();
+  const t0 = Date.now();
+  const runId = `e2e${randomUUID().slice(0, 6)}`;
+  rmSync(settings.dir, { recursive: true, force: true });
+  mkdirSync(settings.dir, { recursive: true });
+  const profileDir = path.join(settings.dir, 'cpu-profiles');
+  const profileEnv: Record<string, string> = settings.cpuProfile
+    ? { NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'infra/bench/profiling/cpu-profile.preload.cjs')}`, BENCH_CPU_PROFILE_DIR: profileDir }
+    : {};
+  log(`profile ${settings.profile}: rates ${settings.rates.join(', ')} events/s, ${settings.stepSeconds} s each; soak ${settings.soakSeconds} s at ${settings.soakRate}; stack in ${settings.dir} (port offset ${settings.portOffset})${settings.cpuProfile ? '; CPU profiles on' : ''}`);
+  const loadAtStart = os.loadavg();
+
+  const stack = StackHandle.start({
+    dir: settings.dir,
+    env: {
+      TELLTALE_PORT_OFFSET: String(settings.portOffset),
+      // A model within a minute of the first labelled sessions; otherwise the services' defaults.
+      TRAINER_LABEL_DELAY_S: '0',
+      TRAINER_MIN_ROWS: '200',
+      ...profileEnv,
+    },
+  });
+  let clickhouse: ClickHouseClient | undefined;
+  const lag = new ConsumerLagSampler(() => (['enricher', 'sink', 'scorer'] as const).map((service) => ({ service, url: stack.process(service).url })), 2_000);
+  const stats = new ProcessStatsSampler(() => [
+    ...stack.knownPids().filter((p) => !['launcher', 'reaper'].includes(p.name)),
+    { name: 'bench (load driver, probes)', pid: process.pid },
+  ]);
+  const predictions = new PredictionProbe(runId);
+  let queryable: QueryableProbe | undefined;
+  const kafkaLogger = createLogger('bench', 'warn');
+  const result: E2eResult = {
+    at: new Date().toISOString(),
+    settings: { ...settings, dir: undefined, resultsDir: undefined } as unknown as E2eResult['settings'],
+    machine: {},
+    steps: [],
+    soak: [],
+    peakRssMiB: {},
+    rssSeries: {},
+    ceilings: { recordBytes: 0, errors: [] },
+    ratios: { collectorVsProducerPerf: null, sinkVsDirectInsert: null, enricherVsConsumerPerf: null },
+    targets: [],
+    profiles: [],
+    durationS: 0,
+  };
+  try {
+    const state = await stack.waitReady(300_000);
+    log(`stack ready (launcher pid ${state.launcherPid})`);
+    const chUrl = stack.process('clickhouse').url;
+    const brokers = stack.process('kafka').url;
+    const collectorUrl = stack.process('collector').url;
+    clickhouse = createClickHouseClient({ url: chUrl, user: 'default', password: '', database: 'telltale', requestTimeoutMs: 60_000 });
+    result.machine = await describeMachine(clickhouse, loadAtStart);
+    const kafka = createKafkaClient({ brokers: [brokers], clientId: `bench-${runId}` }, kafkaLogger);
+    const topics = topicsFor('');
+    await predictions.start(kafka, topics.predictions);
+    queryable = new QueryableProbe(clickhouse).start();
+    lag.start();
+    stats.start();
+
+    const warm = await warmUp(stack, collectorUrl, `${runId}-warm-`);
+    log(`model v${warm.version} live after ${warm.acknowledged} warm-up events (${warm.seconds} s)`);
+
+    const runStep = (name: string, rate: number, seconds: number, drain: boolean) =>
+      measureStep({ name, rate, seconds, drain, settings, idPrefix: `${runId}-${name}-`, collectorUrl, stack, clickhouse: clickhouse!, queryable: queryable!, predictions, lag, stats });
+
+    for (const rate of settings.rates) {
+      const step = await runStep(`r${rate}`, rate, settings.stepSeconds, true);
+      result.steps.push(step);
+      log(describeStep(step));
+      if (step.acceptedPerS < 0.9 * rate || !step.allQueryable) {
+        log(`saturated at ${rate} events/s offered: stepping stops here`);
+        break;
+      }
+    }
+
+    if (settings.soakSeconds > 0) {
+      log(`soak: ${settings.soakSeconds} s at ${settings.soakRate} events/s offered, measured per minute`);
+      const segments = Math.max(1, Math.round(settings.soakSeconds / 60));
+      const segmentS = settings.soakSeconds / segments;
+      for (let i = 0; i < segments; i++) {
+        const step = await runStep(`soak${i + 1}`, settings.soakRate, segmentS, i === segments - 1);
+        result.soak.push(step);
+        log(describeStep(step));
+      }
+    }
+
+    // ---- ceilings, with the pipeline idle ----
+    result.ceilings.recordBytes = meanRawEventBytes(topics.rawEvents.codec.encode.bind(topics.rawEvents.codec), `${runId}-size-`);
+    const ceilingTopic = `bench-ceiling-${runId}`;
+    try {
+      await ensureTopics(kafka, [{ name: ceilingTopic, compacted: false, codec: topics.rawEvents.codec }]);
+      log(`ProducerPerformance: ${settings.ceilingRecords} records of ${result.ceilings.recordBytes} B, acks=all, linger.ms=5`);
+      result.ceilings.producerPerformance = await producerPerformance(brokers, ceilingTopic, settings.ceilingRecords, result.ceilings.recordBytes);
+      log(result.ceilings.producerPerformance.summary);
+      result.ceilings.consumerPerformance = await consumerPerformance(brokers, ceilingTopic, settings.ceilingRecords, `bench-ceiling-${runId}`);
+      log(`ConsumerPerformance: ${result.ceilings.consumerPerformance.recordsPerS} records/s`);
+    } catch (err) {
+      result.ceilings.errors.push(`kafka-tools: ${(err as Error).message}`);
+    }
+    try {
+      log(`collector alone: ${settings.aloneSeconds} s, 32 connections × 20-event batches`);
+      const body = JSON.stringify({ batch: new ShopperEvents(`${runId}-alone-`).next(20) });
+      result.ceilings.collectorAlone = await collectorAlone({
+        brokers,
+        topicPrefix: `bench_alone_${runId}.`,
+        body,
+        eventsPerRequest: 20,
+        connections: 32,
+        seconds: settings.aloneSeconds,
+        env: profileEnv,
+        logFile: path.join(settings.dir, 'collector-alone.log'),
+      });
+      log(`collector alone: ${result.ceilings.collectorAlone.eventsPerS} events/s (${result.ceilings.collectorAlone.collectorCpuCores} cores)`);
+    } catch (err) {
+      result.ceilings.errors.push(`collector alone: ${(err as Error).message}`);
+    }
+    try {
+      log(`sink alone: a second sink reading every topic from the beginning, ${settings.aloneSeconds} s`);
+      result.ceilings.sinkAlone = await sinkAlone({
+        brokers,
+        clickhouseUrl: chUrl,
+        database: `bench_sink_${runId}`,
+        groupId: `bench-sink-${runId}`,
+        seconds: settings.aloneSeconds,
+        env: profileEnv,
+        logFile: path.join(settings.dir, 'sink-alone.log'),
+      });
+      log(`sink alone: ${result.ceilings.sinkAlone.rowsPerS} rows/s (${result.ceilings.sinkAlone.sinkCpuCores} cores)`);
+      await clickhouse.command({ query: `DROP DATABASE IF EXISTS bench_sink_${runId}` });
+      result.ceilings.directInsert = await directInsert({
+        client: clickhouse,
+        sourceDatabase: 'telltale',
+        targetDatabase: `bench_direct_${runId}`,
+        idPrefix: runId,
+        rowsPerTable: Math.max(50_000, Math.min(300_000, result.ceilings.sinkAlone.rowsPerS * settings.aloneSeconds)),
+        // The sink's largest insert (SINK_MAX_BATCH_ROWS).
+        batchRows: 20_000,
+      });
+      await clickhouse.command({ query: `DROP DATABASE IF EXISTS bench_direct_${runId}` });
+      log(`direct insert: ${JSON.stringify(result.ceilings.directInsert.byFormat)} rows/s (${result.ceilings.directInsert.rows} rows)`);
+    } catch (err) {
+      result.ceilings.errors.push(`sink alone / direct insert: ${(err as Error).message}`);
+    }
+    lag.stop();
+    stats.stop();
+    await queryable.stop();
+    await predictions.stop();
+  } finally {
+    lag.stop();
+    stats.stop();
+    await queryable?.stop();
+    await predictions.stop().catch(() => undefined);
+    await clickhouse?.close();
+    const { exit, leftovers } = await stack.stop(180_000);
+    log(`stack stopped (${exit ? `exit ${exit.code ?? exit.signal}` : 'killed'}${leftovers.length > 0 ? `, ${leftovers.length} leftovers killed` : ''})`);
+  }
+
+  for (const [name, bytes] of stats.peakRss) result.peakRssMiB[name] = round(bytes / 2 ** 20, 0);
+  result.rssSeries = Object.fromEntries(stats.rssSeries);
+  const c = result.ceilings;
+  const best = [...result.steps, ...result.soak].reduce((m, s) => Math.max(m, s.acceptedPerS), 0);
+  result.ratios = {
+    collectorVsProducerPerf: c.collectorAlone && c.producerPerformance ? round(c.collectorAlone.eventsPerS / c.producerPerformance.recordsPerS, 2) : null,
+    sinkVsDirectInsert: c.sinkAlone && c.directInsert ? round(c.sinkAlone.rowsPerS / c.directInsert.rowsPerS, 2) : null,
+    enricherVsConsumerPerf: c.consumerPerformance && best > 0 ? round(best / c.consumerPerformance.recordsPerS, 2) : null,
+  };
+  result.targets = judgeTargets(result);
+  if (settings.cpuProfile) {
+    for (const file of readdirSafe(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
+      try {
+        result.profiles.push(summariseCpuProfile(path.join(profileDir, file)));
+      } catch (err) {
+        log(`cannot read profile ${file}: ${(err as Error).message}`);
+      }
+    }
+  }
+  result.machine.loadAverageAtEnd = os.loadavg().map((l) => round(l, 2));
+  result.durationS = Math.round((Date.now() - t0) / 1000);
+  writeResults(settings, result);
+  return result;
+}
+
+async function warmUp(stack: StackHandle, collectorUrl: string, idPrefix: string): Promise<{ version: number; acknowledged: number; seconds: number }> {
+  const t0 = Date.now();
+  const driver = new LoadDriver({ collectorUrl, source: new ShopperEvents(idPrefix), eventsPerSecond: 1_000, connections: 8 }).start();
+  try {
+    for (;;) {
+      const version = (await readMetricSum(stack.process('scorer').url, 'telltale_scorer_model_version')) ?? 0;
+      if (version > 0) return { version, acknowledged: driver.acknowledged.size, seconds: Math.round((Date.now() - t0) / 1000) };
+      if (Date.now() - t0 > 300_000) throw new Error(`no model within 300 s of warm-up\n${stack.logTail('trainer')}`);
+      await sleep(1_000);
+    }
+  } finally {
+    await driver.stop(60_000);
+  }
+}
+
+interface StepContext {
+  name: string;
+  rate: number;
+  seconds: number;
+  drain: boolean;
+  settings: E2eSettings;
+  idPrefix: string;
+  collectorUrl: string;
+  stack: StackHandle;
+  clickhouse: ClickHouseClient;
+  queryable: QueryableProbe;
+  predictions: PredictionProbe;
+  lag: ConsumerLagSampler;
+  stats: ProcessStatsSampler;
+}
+
+async function measureStep(ctx: StepContext): Promise<StepResult> {
+  const { settings } = ctx;
+  const source = new MarkedEvents(new ShopperEvents(ctx.idPrefix), ctx.idPrefix, settings.markEvery, (id, at) => ctx.queryable.expect(id, at));
+  ctx.stats.resetWindow();
+  const t0 = Date.now();
+  const window = ctx.predictions.openWindow(t0, Infinity);
+  const driver = new LoadDriver({ collectorUrl: ctx.collectorUrl, source, eventsPerSecond: ctx.rate, connections: settings.connections, batchSize: settings.batchSize }).start();
+  await sleep(ctx.seconds * 1000);
+  const load: LoadStats = await driver.stop(60_000);
+  const t1 = Date.now();
+  window.toMs = t1;
+  const processes = ctx.stats.usage();
+  const maxLag = ctx.lag.maxByService(t0, t1);
+  const load1 = round(os.loadavg()[0]!, 2);
+
+  let drainS: number | null = null;
+  let allQueryable = false;
+  if (ctx.drain) {
+    const deadline = t1 + settings.drainSeconds * 1000;
+    for (;;) {
+      const stored = await uniqueIds(ctx.clickhouse, ctx.idPrefix).catch(() => -1);
+      if (stored >= load.acknowledged) {
+        allQueryable = true;
+        drainS = round((Date.now() - t1) / 1000, 1);
+        break;
+      }
+      if (Date.now() > deadline) break;
+      await sleep(1_000);
+    }
+    // The markers' last poll and the last predictions, a moment after the rows are there.
+    await sleep(1_500);
+  } else {
+    allQueryable = true; // judged by the last segment's drain
+  }
+  const q = ctx.queryable.window(t0, t1);
+  const queryable = { ...q.histogram.summary(), markersMissing: q.stillPending };
+  const acceptedPerS = Math.round(load.acknowledged / ((t1 - t0) / 1000));
+  return {
+    name: ctx.name,
+    offeredPerS: ctx.rate,
+    seconds: round((t1 - t0) / 1000, 1),
+    acceptedPerS,
+    acknowledged: load.acknowledged,
+    answers: load.answers,
+    allQueryable,
+    drainS,
+    queryable,
+    prediction: { consumed: window.consumed.summary(), scored: window.scored.summary() },
+    maxLag,
+    processes,
+    load1,
+    keptUp: acceptedPerS >= 0.95 * ctx.rate && allQueryable && (queryable.p95Ms ?? Infinity) <= TARGETS.queryableP95Ms,
+  };
+}
+
+async function uniqueIds(client: ClickHouseClient, prefix: string): Promise<number> {
+  const result = await client.query({
+    query: 'SELECT uniqExact(message_id) AS n FROM events WHERE startsWith(message_id, {prefix:String})',
+    query_params: { prefix },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string | number }>();
+  return Number(row?.n ?? 0);
+}
+
+function describeStep(s: StepResult): string {
+  const q = s.queryable;
+  const p = s.prediction.consumed;
+  return (
+    `${s.name}: offered ${s.offeredPerS}/s, accepted ${s.acceptedPerS}/s; queryable p50/p95/p99 ${q.p50Ms}/${q.p95Ms}/${q.p99Ms} ms (${q.count} markers, ${q.markersMissing} missing); ` +
+    `prediction p50/p99 ${p.p50Ms}/${p.p99Ms} ms (${p.count}); drain ${s.drainS ?? '–'} s; lag ${JSON.stringify(s.maxLag)}; ` +
+    `cpu ${Object.entries(s.processes).map(([n, u]) => `${n.split(' ')[0]} ${u.cpuCores}`).join(', ')}; load ${s.load1}`
+  );
+}
+
+/** The mean Avro size of events.raw values for the run's traffic, as the collector would encode them. */
+function meanRawEventBytes(encode: (e: RawEvent) => Buffer, idPrefix: string): number {
+  const events = new ShopperEvents(idPrefix).next(2_000);
+  const now = Date.now();
+  let bytes = 0;
+  for (const e of events) {
+    const { page: _page, ...context } = e.context;
+    bytes += encode({
+      messageId: e.messageId,
+      type: e.type,
+      event: e.event ?? e.name ?? null,
+      userId: e.userId ?? null,
+      anonymousId: e.anonymousId,
+      timestamp: Date.parse(e.timestamp),
+      sentAt: now,
+      receivedAt: now,
+      properties: JSON.stringify(e.properties),
+      context: JSON.stringify({ ...context, page: e.context.page }),
+      source: 'default',
+    }).length;
+  }
+  return Math.round(bytes / events.length);
+}
+
+function judgeTargets(r: E2eResult): E2eResult['targets'] {
+  const all = [...r.steps, ...r.soak];
+  const atTarget = r.steps.filter((s) => s.offeredPerS >= TARGETS.e2eRate);
+  const sustained = atTarget.find((s) => s.keptUp && s.seconds >= 59);
+  const bestKeptUp = r.steps.filter((s) => s.keptUp).reduce<StepResult | undefined>((b, s) => (!b || s.acceptedPerS > b.acceptedPerS ? s : b), undefined);
+  const at5k = r.steps.find((s) => s.offeredPerS === TARGETS.predictionRate);
+  const p99 = at5k?.prediction.consumed.p99Ms ?? null;
+  const rssGrowth = boundedRss(r.rssSeries, r.soak);
+  const ms = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v)} ms`);
+  return [
+    {
+      target: `≥ ${TARGETS.e2eRate} events/s end to end for 60 s, queryable p95 ≤ ${TARGETS.queryableP95Ms / 1000} s`,
+      measured: sustained
+        ? `${sustained.acceptedPerS}/s, p95 ${ms(sustained.queryable.p95Ms)}`
+        : `best step that kept up: ${bestKeptUp ? `${bestKeptUp.acceptedPerS}/s (p95 ${ms(bestKeptUp.queryable.p95Ms)})` : 'none'}; at ${TARGETS.e2eRate} offered: ${atTarget[0] ? `${atTarget[0].acceptedPerS}/s accepted, p95 ${ms(atTarget[0].queryable.p95Ms)}, all queryable: ${atTarget[0].allQueryable}` : 'not reached'}`,
+      // A step shorter than 60 s (the quick profile) cannot meet a 60 s target either way.
+      met: all.length === 0 || r.settings.stepSeconds < 60 ? null : sustained !== undefined,
+    },
+    {
+      target: `event → prediction p99 ≤ ${TARGETS.predictionP99Ms} ms at ${TARGETS.predictionRate} events/s`,
+      measured: at5k ? `p99 ${ms(p99)} (p50 ${ms(at5k.prediction.consumed.p50Ms)}, ${at5k.prediction.consumed.count} predictions)` : 'step not run',
+      met: p99 === null ? null : p99 <= TARGETS.predictionP99Ms,
+    },
+    {
+      target: `collector ≥ ${TARGETS.collectorVsProducerPerf}× ProducerPerformance`,
+      measured: r.ratios.collectorVsProducerPerf === null ? '–' : `${r.ratios.collectorVsProducerPerf}× (${r.ceilings.collectorAlone?.eventsPerS} vs ${r.ceilings.producerPerformance?.recordsPerS} records/s)`,
+      met: r.ratios.collectorVsProducerPerf === null ? null : r.ratios.collectorVsProducerPerf >= TARGETS.collectorVsProducerPerf,
+    },
+    {
+      target: `sink ≥ ${TARGETS.sinkVsDirectInsert}× direct insert`,
+      measured: r.ratios.sinkVsDirectInsert === null ? '–' : `${r.ratios.sinkVsDirectInsert}× (${r.ceilings.sinkAlone?.rowsPerS} vs ${r.ceilings.directInsert?.rowsPerS} rows/s)`,
+      met: r.ratios.sinkVsDirectInsert === null ? null : r.ratios.sinkVsDirectInsert >= TARGETS.sinkVsDirectInsert,
+    },
+    {
+      target: `every process's RSS bounded over ${Math.round(r.settings.soakSeconds / 60)} min at ${r.settings.soakRate} events/s offered`,
+      measured: rssGrowth.detail,
+      met: rssGrowth.bounded,
+    },
+  ];
+}
+
+/**
+ * Bounded: over the soak, no process's RSS in its last third exceeds its largest RSS of the first two thirds by more
+ * than 10 % (a leak keeps climbing; a heap that found its size stays under its earlier peaks).
+ */
+function boundedRss(series: Record<string, Array<[number, number]>>, soak: StepResult[]): { bounded: boolean | null; detail: string } {
+  if (soak.length === 0) return { bounded: null, detail: 'no soak run' };
+  const grew: string[] = [];
+  const peaks: string[] = [];
+  const soakSeconds = soak.reduce((s, x) => s + x.seconds, 0);
+  for (const [name, points] of Object.entries(series)) {
+    if (points.length < 6) continue;
+    const end = points[points.length - 1]![0];
+    const from = end - soakSeconds * 1000;
+    const inSoak = points.filter(([t]) => t >= from);
+    if (inSoak.length < 6) continue;
+    const cut = Math.floor((inSoak.length * 2) / 3);
+    const early = Math.max(...inSoak.slice(0, cut).map(([, v]) => v));
+    const late = Math.max(...inSoak.slice(cut).map(([, v]) => v));
+    peaks.push(`${name.split(' ')[0]} ${late} MiB`);
+    if (late > early * 1.1) grew.push(`${name.split(' ')[0]} ${early} → ${late} MiB`);
+  }
+  return { bounded: grew.length === 0, detail: grew.length === 0 ? `max RSS in the last third: ${peaks.join(', ')}` : `still growing: ${grew.join(', ')}` };
+}
+
+async function describeMachine(client: ClickHouseClient, loadAtStart: number[]): Promise<Record<string, unknown>> {
+  const cpus = os.cpus();
+  // java -version prints to stderr.
+  const javaLine = spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr?.split('\n')[0]?.trim() || 'unknown';
+  const kafkaVersion = /<kafka\.version>([^<]+)</.exec(readFileSync(path.join(REPO_ROOT, 'infra/kafka/pom.xml'), 'utf8'))?.[1];
+  let clickhouseVersion = 'unknown';
+  try {
+    const r = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+    clickhouseVersion = (await r.json<{ v: string }>())[0]?.v ?? 'unknown';
+  } catch {
+    // reported as unknown
+  }
+  const chdbVersion = JSON.parse(readFileSync(path.join(REPO_ROOT, 'infra/chdb-server/package.json'), 'utf8')).dependencies.chdb as string;
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    java: javaLine,
+    kafka: kafkaVersion,
+    clickhouse: `${clickhouseVersion} (chDB ${chdbVersion}, embedded behind infra/chdb-server)`,
+    loadAverageAtStart: loadAtStart.map((l) => round(l, 2)),
+  };
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function writeResults(settings: E2eSettings, result: E2eResult): void {
+  mkdirSync(settings.resultsDir, { recursive: true });
+  const base = settings.profile === 'full' ? 'e2e' : `e2e-${settings.profile}`;
+  const file = (ext: string) => path.join(settings.resultsDir, `${base}.${ext}`);
+  writeFileSync(file('json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(file('md'), renderMarkdown(result, `${base}.svg`));
+  writeFileSync(file('svg'), renderSvg(result));
+  if (result.profiles.length > 0) writeFileSync(path.join(settings.resultsDir, settings.profile === 'full' ? 'profiles.md' : `profiles-${settings.profile}.md`), renderProfiles(result));
+  log(`results: ${path.relative(process.cwd(), file('md'))} (and .json, .svg)`);
+  console.log(`\n${renderMarkdown(result, `${base}.svg`)}`);
+}

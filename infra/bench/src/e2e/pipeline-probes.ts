@@ -1,0 +1,184 @@
+import type { ClickHouseClient } from '@telltale/clickhouse';
+import type { Prediction, Topic } from '@telltale/contracts';
+import type { EventSource } from '@telltale/faults/src/shopper-events';
+import { followTopic, type KafkaClient, type TopicFollower } from '@telltale/kafka';
+import type { SegmentEvent } from '@telltale/traffic-generator';
+import { LatencyHistogram } from './latency-histogram';
+
+/**
+ * Marker users: a few of the events are sent as theirs, so a poll can find them through the events table's primary
+ * key (user_key first) instead of scanning the whole table while the pipeline is under load.
+ */
+const MARKER_USERS = Array.from({ length: 24 }, (_, i) => `bench-marker-${i}`);
+
+/**
+ * The events of `inner` with every `markEvery`-th one sent as a marker: a copy of a shopper event under a marker
+ * user and a recognisable messageId. The markers' arrival in ClickHouse is what event → queryable is measured on.
+ */
+export class MarkedEvents implements EventSource {
+  private sinceMarker = 0;
+  private markers = 0;
+
+  constructor(
+    private readonly inner: EventSource,
+    private readonly idPrefix: string,
+    private readonly markEvery: number,
+    private readonly onMarker: (messageId: string, sentAtMs: number) => void,
+  ) {}
+
+  next(count: number): SegmentEvent[] {
+    const events = this.inner.next(count);
+    const now = Date.now();
+    for (let i = 0; i < events.length; i++) {
+      if (++this.sinceMarker < this.markEvery) continue;
+      this.sinceMarker = 0;
+      const base = events[i]!;
+      const messageId = `${this.idPrefix}m${++this.markers}`;
+      events[i] = { ...base, messageId, anonymousId: MARKER_USERS[this.markers % MARKER_USERS.length]!, userId: undefined, timestamp: new Date(now).toISOString() };
+      this.onMarker(messageId, now);
+    }
+    return events;
+  }
+}
+
+/** One marker's way through the pipeline, from the events table's point of view. */
+interface MarkerArrival {
+  /** The collector's receipt (events.received_at), ms. */
+  receivedAt: number;
+  /** Start of the first poll that returned the row: it was queryable then, and not at the poll before. */
+  queryableAt: number;
+}
+
+/**
+ * Event → queryable: polls ClickHouse every `intervalMs` for markers not seen yet. A marker's latency is the start of
+ * the first poll that returned it minus its received_at. Resolution: a row that became visible just after a poll
+ * started is counted at the next one, so a latency is overstated by up to one interval (plus a slow poll's time).
+ */
+export class QueryableProbe {
+  /** messageId → when the load driver generated it (a lower bound of received_at, for the poll's time filter). */
+  private readonly pending = new Map<string, number>();
+  private readonly arrivals: MarkerArrival[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  pollCount = 0;
+  pollMsTotal = 0;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly intervalMs = 200,
+  ) {}
+
+  expect(messageId: string, sentAtMs: number): void {
+    this.pending.set(messageId, sentAtMs);
+  }
+
+  start(): this {
+    this.timer ??= setInterval(() => {
+      this.polling ??= this.pollOnce().finally(() => (this.polling = undefined));
+    }, this.intervalMs);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.polling;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Markers received by the collector within [fromMs, toMs). */
+  window(fromMs: number, toMs: number): { histogram: LatencyHistogram; stillPending: number } {
+    const histogram = new LatencyHistogram();
+    for (const a of this.arrivals) if (a.receivedAt >= fromMs && a.receivedAt < toMs) histogram.record(a.queryableAt - a.receivedAt);
+    let stillPending = 0;
+    for (const sentAt of this.pending.values()) if (sentAt >= fromMs - 5_000 && sentAt < toMs) stillPending += 1;
+    return { histogram, stillPending };
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const startedAt = Date.now();
+    let since = Infinity;
+    for (const sentAt of this.pending.values()) since = Math.min(since, sentAt);
+    try {
+      const result = await this.client.query({
+        query: `SELECT message_id, toUnixTimestamp64Milli(received_at) AS received_ms FROM events
+                WHERE user_key IN {users:Array(String)} AND received_at >= fromUnixTimestamp64Milli({since:Int64})`,
+        // received_at ≥ generation time less a second: same machine, but a batch may wait for a connection.
+        query_params: { users: MARKER_USERS, since: Math.floor(since) - 1_000 },
+        format: 'JSONEachRow',
+      });
+      const rows = await result.json<{ message_id: string; received_ms: string | number }>();
+      for (const row of rows) {
+        if (!this.pending.delete(row.message_id)) continue;
+        this.arrivals.push({ receivedAt: Number(row.received_ms), queryableAt: startedAt });
+      }
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = (err as Error).message;
+    } finally {
+      this.pollCount += 1;
+      this.pollMsTotal += Date.now() - startedAt;
+    }
+  }
+}
+
+export interface PredictionWindow {
+  fromMs: number;
+  toMs: number;
+  /** Collector receipt → this consumer got the prediction from the predictions topic. */
+  consumed: LatencyHistogram;
+  /** Collector receipt → the scorer's predictedAt (the scorer's clock, same machine). */
+  scored: LatencyHistogram;
+}
+
+/**
+ * Event → prediction: follows the predictions topic; each prediction of this run (its messageId starts with
+ * `idPrefix`) is timed from its receivedAt (the collector's receipt, carried through the enricher and the scorer)
+ * to the moment this consumer got it. Predictions are assigned to windows by their receivedAt.
+ */
+export class PredictionProbe {
+  private readonly windows: PredictionWindow[] = [];
+  private follower: TopicFollower | undefined;
+  /** Predictions of this run without a receivedAt (written by a scorer that does not carry it). */
+  withoutReceivedAt = 0;
+  seen = 0;
+
+  constructor(private readonly idPrefix: string) {}
+
+  async start(kafka: KafkaClient, topic: Topic<Prediction>): Promise<void> {
+    this.follower = await followTopic(kafka, topic, (p) => this.onPrediction(p), { groupIdPrefix: 'bench-e2e-predictions' });
+    await this.follower.caughtUp;
+  }
+
+  /** Starts collecting predictions of events received within [fromMs, toMs); toMs may be set later. */
+  openWindow(fromMs: number, toMs: number): PredictionWindow {
+    const w: PredictionWindow = { fromMs, toMs, consumed: new LatencyHistogram(), scored: new LatencyHistogram() };
+    this.windows.push(w);
+    return w;
+  }
+
+  async stop(): Promise<void> {
+    await this.follower?.stop();
+  }
+
+  private onPrediction(p: Prediction): void {
+    if (!p.messageId.startsWith(this.idPrefix)) return;
+    this.seen += 1;
+    const receivedAt = (p as Prediction & { receivedAt?: number }).receivedAt ?? 0;
+    if (receivedAt <= 0) {
+      this.withoutReceivedAt += 1;
+      return;
+    }
+    const now = Date.now();
+    for (const w of this.windows) {
+      if (receivedAt < w.fromMs || receivedAt >= w.toMs) continue;
+      w.consumed.record(now - receivedAt);
+      w.scored.record(p.predictedAt - receivedAt);
+    }
+  }
+}
