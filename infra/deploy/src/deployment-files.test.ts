@@ -25,6 +25,31 @@ import { listServices, REPO_ROOT } from './service-build';
 const services = listServices();
 const compose = composeServices();
 
+describe('Dockerfile', () => {
+  // No Docker engine here: the instructions that make the image what the README says, read from the file.
+  const lines = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  const stageStarts = lines.flatMap((l, i) => (l.startsWith('FROM ') ? [i] : []));
+  const finalStage = lines.slice(stageStarts[stageStarts.length - 1]);
+
+  test('is multi-stage on a slim Node 20 base, building with the same pnpm build and deploy as CI', () => {
+    expect(lines.filter((l) => l.startsWith('FROM ')).length).toBeGreaterThanOrEqual(2);
+    expect(lines).toContain('ARG NODE_IMAGE=node:20-bookworm-slim');
+    expect(lines.join('\n')).toMatch(/RUN pnpm build "\$\{SERVICE\}" && pnpm deploy:services --out \/deploy "\$\{SERVICE\}"/);
+  });
+
+  test('the image runs node dist/main.js under tini, as a non-root user, with a HEALTHCHECK on /healthz', () => {
+    expect(finalStage).toContain('USER node');
+    expect(finalStage).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
+    expect(finalStage).toContain('CMD ["node", "dist/main.js"]');
+    expect(finalStage.find((l) => l.startsWith('HEALTHCHECK'))).toMatch(/\/healthz/);
+    // Only the deployed folder reaches the image: no sources, no workspace, no development dependencies.
+    expect(finalStage.filter((l) => l.startsWith('COPY'))).toEqual(['COPY --from=build /deploy/${SERVICE} ./']);
+  });
+});
+
 describe('docker-compose.yml', () => {
   test.each(services.map((s) => s.name))('runs %s from the one Dockerfile, with a healthcheck, a restart policy and healthy dependencies', (name) => {
     const service = compose[name];
