@@ -133,4 +133,54 @@ describe('enricher state across a kill -9, identity stitching and lateness', () 
     const profiles = await query<Record<string, unknown>>('SELECT user_key, known_user_id, anonymous_ids, sessions, events, add_to_carts FROM user_profiles');
     expect(profiles).toEqual([{ user_key: 'shopper-1', known_user_id: 'shopper-1', anonymous_ids: ['visitor-anon'], sessions: '1', events: '6', add_to_carts: '1' }]);
   }, 300_000);
+
+  it('loses and repeats nothing when killed with -9 while events flow: every event once, counters continue', async () => {
+    const VISITORS = 60;
+    const STEPS = 40;
+    const T1 = T0 + 3_600 * SECOND;
+    const events = Array.from({ length: STEPS }, (_, step) =>
+      Array.from({ length: VISITORS }, (_, v) =>
+        visitorEvent(`flow-${v}-${step}`, 0, { anonymousId: `flow-${v}`, timestamp: T1 + step * 5 * SECOND, receivedAt: T1 + step * 5 * SECOND + 10 }),
+      ),
+    ).flat();
+    const waves = Array.from({ length: 8 }, (_, i) => events.slice((i * events.length) / 8, ((i + 1) * events.length) / 8));
+
+    const enricher = pipeline!.services.find((s) => s.name === 'enricher')!;
+    for (const [i, wave] of waves.entries()) {
+      await producer.send(topics.rawEvents, wave);
+      if (i === 3) {
+        // Killed while it works through the waves so far: a chunk's transaction may be open at that moment.
+        const killed = enricher.pid!;
+        process.kill(killed, 'SIGKILL');
+        await eventually(async () => enricher.pid !== killed && enricher.status === 'healthy', 'the enricher to be restarted', 120_000);
+      }
+    }
+    await eventually(async () => (await consumerLag(kafka, groups.enricher, topics.rawEvents.name)) === 0, 'the enricher to commit every raw event', 180_000);
+
+    const isFlow = (messageId: string) => messageId.startsWith('flow-');
+    const clean = (await readTopicUntil(kafka, topics.cleanEvents, (r) => r.filter((x) => isFlow(x.value.messageId)).length >= events.length, 120_000))
+      .map((r) => r.value)
+      .filter((e) => isFlow(e.messageId));
+    expect(clean).toHaveLength(events.length);
+    expect(new Set(clean.map((e) => e.messageId)).size).toBe(events.length);
+    const sessionsByVisitor = new Map<string, Set<string>>();
+    for (const e of clean) sessionsByVisitor.set(e.anonymousId!, (sessionsByVisitor.get(e.anonymousId!) ?? new Set()).add(e.sessionId));
+    expect([...sessionsByVisitor.values()].every((ids) => ids.size === 1)).toBe(true);
+
+    const features = (await readTopicUntil(kafka, topics.features, (r) => r.filter((x) => isFlow(x.value.messageId)).length >= events.length, 120_000))
+      .map((r) => r.value)
+      .filter((f) => isFlow(f.messageId));
+    expect(features).toHaveLength(events.length);
+    // The n-th event of a visit counts n events, however the kill cut the visit.
+    for (const f of features) expect(f.features.session_events).toBe(Number(f.messageId.split('-')[2]) + 1);
+
+    await eventually(
+      async () => Number((await query<{ n: string }>("SELECT count() AS n FROM events WHERE startsWith(message_id, 'flow-')"))[0]!.n) >= events.length,
+      'the sink to write every event',
+      120_000,
+    );
+    expect(await query("SELECT count() AS n, uniqExact(message_id) AS ids FROM events WHERE startsWith(message_id, 'flow-')")).toEqual([
+      { n: String(events.length), ids: String(events.length) },
+    ]);
+  }, 420_000);
 });
