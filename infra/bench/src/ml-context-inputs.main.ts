@@ -4,12 +4,13 @@
  * Synthetic shoppers (the traffic generator's simulator, simulated clock) go through the enricher's own logic
  * (EventEnricher: cleaning, sessions, features, context enrichments), in process; training rows follow the trainer's
  * rules (bot sessions out, snapshots before the first purchase, label = a purchase later in the session). The project's
- * learner is fitted on the trainer's split with the shared inputs, then with the shared inputs plus one-hot device
- * type and landing referrer class, and the AUCs are compared with a paired bootstrap over test sessions.
+ * learner is fitted on the trainer's split with the trainer's inputs less the context ones, then with the device type
+ * (device_*), the landing referrer class (landing_*) and both (the trainer's inputs), and the AUCs are compared with a
+ * paired bootstrap over test sessions.
  *
  * Usage: node --import tsx infra/bench/src/ml-context-inputs.main.ts [simulated minutes = 20] [events/s = 200] [seeds = 3]
  */
-import type { RawEvent } from '@telltale/contracts';
+import { DEVICE_FEATURE_NAMES, LANDING_FEATURE_NAMES, type RawEvent } from '@telltale/contracts';
 import { CANDIDATE_INPUTS, TrainingSetBuilder, evaluate, fitOnRows, labelsOf, rocAuc, scoreRows, splitTrainingSet, type TrainingSet } from '@telltale/model';
 import { EventEnricher } from '../../../services/enricher/src/event-enricher';
 import { TrafficSimulator, type SegmentEvent } from '../../traffic-generator/src';
@@ -18,13 +19,10 @@ const [minutes = 20, eventsPerS = 200, seeds = 3] = process.argv.slice(2).map(Nu
 const SPLIT = { testFraction: 0.25, holdoutFraction: 0.2, seed: 'telltale' };
 const START_MS = Date.parse('2026-11-02T09:00:00Z');
 
-/** One-hot inputs; the baselines (desktop, direct) are the all-zero case. */
-const DEVICE_INPUTS = ['device_mobile', 'device_tablet'] as const;
-const REFERRER_INPUTS = ['landing_search', 'landing_social', 'landing_email', 'landing_other'] as const;
+const CONTEXT_INPUTS: readonly string[] = [...DEVICE_FEATURE_NAMES, ...LANDING_FEATURE_NAMES];
+const WITHOUT_CONTEXT = CANDIDATE_INPUTS.filter((name) => !CONTEXT_INPUTS.includes(name));
 
 interface SessionFacts {
-  device: string | null;
-  landing: string | null;
   bot: boolean;
   firstPurchaseMs: number;
 }
@@ -68,7 +66,7 @@ function trainingSetOfSeed(seed: number): { set: TrainingSet; sessions: number; 
       const { clean, features } = result;
       let session = facts.get(clean.sessionId);
       if (session === undefined) {
-        session = { device: clean.deviceType, landing: clean.referrerClass, bot: false, firstPurchaseMs: Number.POSITIVE_INFINITY };
+        session = { bot: false, firstPurchaseMs: Number.POSITIVE_INFINITY };
         facts.set(clean.sessionId, session);
       }
       session.bot ||= clean.isBot;
@@ -82,14 +80,11 @@ function trainingSetOfSeed(seed: number): { set: TrainingSet; sessions: number; 
   for (const s of snapshots) {
     const session = facts.get(s.sessionId)!;
     if (session.bot || s.eventTimeMs > cutoffMs || s.eventTimeMs >= session.firstPurchaseMs) continue;
-    const oneHot: Record<string, number> = {};
-    for (const name of DEVICE_INPUTS) oneHot[name] = `device_${session.device}` === name ? 1 : 0;
-    for (const name of REFERRER_INPUTS) oneHot[name] = `landing_${session.landing}` === name ? 1 : 0;
     builder.add({
       sessionId: s.sessionId,
       eventKind: s.eventKind,
       eventTimeMs: s.eventTimeMs,
-      features: { ...s.features, ...oneHot },
+      features: s.features,
       label: Number.isFinite(session.firstPurchaseMs) ? 1 : 0,
     });
   }
@@ -124,10 +119,10 @@ function bootstrapDifference(set: TrainingSet, rows: Int32Array, without: Float6
 const fmt = (x: number) => x.toFixed(4);
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 
-const variants: Array<{ label: string; extra: readonly string[] }> = [
-  { label: '+ device type', extra: DEVICE_INPUTS },
-  { label: '+ landing referrer class', extra: REFERRER_INPUTS },
-  { label: '+ both', extra: [...DEVICE_INPUTS, ...REFERRER_INPUTS] },
+const variants: Array<{ label: string; inputs: readonly string[] }> = [
+  { label: '+ device type', inputs: [...WITHOUT_CONTEXT, ...DEVICE_FEATURE_NAMES] },
+  { label: '+ landing referrer class', inputs: [...WITHOUT_CONTEXT, ...LANDING_FEATURE_NAMES] },
+  { label: '+ both (the trainer\'s inputs)', inputs: CANDIDATE_INPUTS },
 ];
 
 console.log(`${minutes} simulated minutes at ${eventsPerS} events/s per seed; the trainer's split ${JSON.stringify(SPLIT)}\n`);
@@ -136,14 +131,14 @@ console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (let seed = 1; seed <= seeds; seed++) {
   const { set, sessions, botSessions } = trainingSetOfSeed(seed);
   const split = splitTrainingSet(set, SPLIT);
-  const base = fitOnRows(set, split.train, { candidates: CANDIDATE_INPUTS });
+  const base = fitOnRows(set, split.train, { candidates: WITHOUT_CONTEXT });
   const baseTest = scoreRows(base.model, set, split.test);
   const baseHoldout = scoreRows(base.model, set, split.holdout);
   const rowsLabel = `${set.rows} (${sessions}, ${botSessions})`;
   const baseEval = { test: evaluate(labelsOf(set, split.test), baseTest).auc, holdout: evaluate(labelsOf(set, split.holdout), baseHoldout).auc };
-  console.log(`| ${seed} | ${rowsLabel} | shared inputs (the trainer's) | ${fmt(baseEval.test)} | | ${fmt(baseEval.holdout)} | |`);
+  console.log(`| ${seed} | ${rowsLabel} | the trainer's inputs less device and landing | ${fmt(baseEval.test)} | | ${fmt(baseEval.holdout)} | |`);
   for (const variant of variants) {
-    const fitted = fitOnRows(set, split.train, { candidates: [...CANDIDATE_INPUTS, ...variant.extra] });
+    const fitted = fitOnRows(set, split.train, { candidates: variant.inputs });
     const test = scoreRows(fitted.model, set, split.test);
     const holdout = scoreRows(fitted.model, set, split.holdout);
     const testAuc = evaluate(labelsOf(set, split.test), test).auc;

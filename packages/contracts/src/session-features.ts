@@ -30,3 +30,9 @@ export const TIME_FEATURE_NAMES = ['hour_sin', 'hour_cos', 'is_weekend'] as cons
  * one (the model then counts them at their training mean). README "Enrichments" has the measurement that put them in.
  */
 export const DEVICE_FEATURE_NAMES = ['device_mobile', 'device_tablet'] as const;
+
+/**
+ * The referrer class of the session's landing (its first event with a page or a referrer), one-hot with direct (and
+ * internal: a visit that timed out and went on) as the all-zero case. Absent until the session has a page.
+ */
+export const LANDING_FEATURE_NAMES = ['landing_search', 'landing_social', 'landing_email', 'landing_other'] as const;

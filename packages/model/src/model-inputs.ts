@@ -6,7 +6,7 @@
  * A model names its inputs (Model.featureNames) and the transform they come from (Model.featureTransform). An input
  * name is either one of DERIVED_INPUTS below or the name of a session feature, taken as it is.
  */
-import { DEVICE_FEATURE_NAMES, SESSION_FEATURE_NAMES, TIME_FEATURE_NAMES, type SessionFeatureName } from '@telltale/contracts';
+import { DEVICE_FEATURE_NAMES, LANDING_FEATURE_NAMES, SESSION_FEATURE_NAMES, TIME_FEATURE_NAMES, type SessionFeatureName } from '@telltale/contracts';
 
 /** What the scorer gets in a FeatureVector, and what a training row holds. */
 export interface FeatureSource {
@@ -86,8 +86,8 @@ export const DERIVED_INPUTS: ReadonlyMap<string, InputFunction> = new Map<string
 /**
  * The inputs the trainer offers a model, before it drops those that are constant in the training data and gates
  * the time features. Measured on pipeline traffic (README "Model"): the log-scaled counters carry most of what the
- * raw counters miss; the event kind and the two ratios add little but cost nothing. The device type (README
- * "Enrichments") adds a little on simulated traffic whose conversion differs by device.
+ * raw counters miss; the event kind and the two ratios add little but cost nothing. The device type and the
+ * landing referrer class (README "Enrichments") add a little on simulated traffic whose conversion differs by both.
  */
 export const CANDIDATE_INPUTS: readonly string[] = [
   ...LOG_SCALED_FEATURES,
@@ -97,6 +97,7 @@ export const CANDIDATE_INPUTS: readonly string[] = [
   'seconds_per_event',
   // NOTE: session features taken as they are, so a scorer of any build computes them alike: no new transform id.
   ...DEVICE_FEATURE_NAMES,
+  ...LANDING_FEATURE_NAMES,
   ...Object.keys(TIME_FEATURE_MIN_SPAN_DAYS),
 ];
 

@@ -2,7 +2,7 @@ import type { CleanEvent, FeatureVector, IdentityLink, RawEvent, VisitorState } 
 import { isFailure, normaliseEvent, type NormalisedEvent } from './event-cleaner';
 import { PartitionState, type PartitionStateLimits, type StateChange } from './partition-state';
 import { observeEvent } from './session-tracker';
-import { deviceFeaturesOf } from './enrichments/device-features';
+import { deviceFeaturesOf, landingFeaturesOf } from './enrichments/context-features';
 
 /** Why an event was dead-lettered: invalid input, a second user for a linked anonymous id, or later than the bound. */
 export type RejectionCause = 'invalid' | 'link_refused' | 'too_late';
@@ -94,7 +94,7 @@ export class EventEnricher {
     }
 
     this.state.rememberMessage(raw.messageId, raw.receivedAt);
-    const { visitor, snapshot } = observeEvent(copyOf(known), visitorKey, { kind: n.kind, eventTime: n.eventTime, price: n.price, quantity: n.quantity }, this.opts.sessionTimeoutMs);
+    const { visitor, snapshot } = observeEvent(copyOf(known), visitorKey, { kind: n.kind, eventTime: n.eventTime, price: n.price, quantity: n.quantity, referrerClass: n.contextFields.referrerClass }, this.opts.sessionTimeoutMs);
     let link: IdentityLink | null = null;
     if (linkTo && visitor.linkedUserId === null) {
       visitor.linkedUserId = linkTo.userId;
@@ -147,7 +147,7 @@ export class EventEnricher {
             eventTime: n.eventTime,
             computedAt: enrichedAt,
             receivedAt: raw.receivedAt,
-            features: { ...snapshot.features, ...deviceFeaturesOf(n.contextFields.deviceType) },
+            features: { ...snapshot.features, ...deviceFeaturesOf(n.contextFields.deviceType), ...landingFeaturesOf(visitor.landingReferrerClass) },
           };
     return { outcome: 'enriched', clean, features, link, late };
   }

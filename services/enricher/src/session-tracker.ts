@@ -18,7 +18,7 @@ export interface SessionSnapshot {
 export function observeEvent(
   visitor: VisitorState | undefined,
   visitorKey: string,
-  event: { kind: EventKind; eventTime: number; price: number | null; quantity: number | null },
+  event: { kind: EventKind; eventTime: number; price: number | null; quantity: number | null; referrerClass: string | null },
   timeoutMs: number,
 ): { visitor: VisitorState; snapshot: SessionSnapshot } {
   const { kind, eventTime } = event;
@@ -45,6 +45,8 @@ export function observeEvent(
     v.cartValue += (event.price ?? 0) * (event.quantity ?? 1);
   }
   if (kind === 'purchase') v.purchased = true;
+  // The landing: the first event of the session that had a page or a referrer (a server-side call before it has none).
+  v.landingReferrerClass ??= event.referrerClass;
 
   const time = new Date(eventTime);
   const hour = time.getUTCHours() + time.getUTCMinutes() / 60;
@@ -90,6 +92,7 @@ function startSession(previous: VisitorState | null, visitorKey: string, started
     priorSessions: previous ? previous.priorSessions + 1 : 0,
     priorPurchases: previous ? previous.priorPurchases + (previous.purchased ? 1 : 0) : 0,
     linkedUserId: previous?.linkedUserId ?? null,
+    landingReferrerClass: null,
   };
 }
 

@@ -27,6 +27,7 @@ function visitorState(i: number): VisitorState {
     priorSessions: 2,
     priorPurchases: 1,
     linkedUserId: i % 3 === 0 ? `user-${i}` : null,
+    landingReferrerClass: 'search',
   };
 }
 

@@ -99,6 +99,8 @@ export interface VisitorState {
   priorPurchases: number;
   /** The user this visitor's anonymous id is linked to (first identify or alias wins). */
   linkedUserId: null | string;
+  /** Referrer class of the session's first event with a page or a referrer (README 'Enrichments'): the landing_* features. */
+  landingReferrerClass: null | string;
 }
 
 /** The enricher's durable state, one entry per key, in the compacted changelog topic enricher.state (partition p holds the state of events.raw partition p). Key 'v:<visitor key>' holds a visitor, 'm:<messageId>' a message remembered for de-duplication; a null value (tombstone) forgets the key. */

@@ -58,6 +58,27 @@ describe('EventEnricher: context enrichments in the clean event, device type in 
     expect(features!.features).toMatchObject({ device_mobile: 1, device_tablet: 0, session_events: 1 });
   });
 
+  it('the landing referrer class stays with the session (durable visitor state), and a new session lands anew', () => {
+    const e = enricher();
+    const landing = 'https://shop.example.com/?utm_source=weekly&utm_medium=email';
+    e.enrich(page('m-1', { userAgent: ANDROID_CHROME, page: { url: landing } }));
+    const next = enriched(e.enrich(page('m-2', { userAgent: ANDROID_CHROME, page: { url: 'https://shop.example.com/c/shoes', referrer: landing } }, { timestamp: T0 + 5_000 })));
+    expect(next.clean.referrerClass).toBe('internal');
+    expect(next.features!.features).toMatchObject({ landing_email: 1, landing_search: 0, landing_social: 0, landing_other: 0, session_events: 2 });
+
+    const later = T0 + 2 * 3_600_000;
+    const nextVisit = enriched(e.enrich(page('m-3', { userAgent: ANDROID_CHROME, page: { url: 'https://shop.example.com/', referrer: 'https://www.bing.com/' } }, { timestamp: later, receivedAt: later })));
+    expect(nextVisit.features!.features).toMatchObject({ landing_search: 1, landing_email: 0, session_events: 1, user_prior_sessions: 1 });
+  });
+
+  it('a server-side call before any page has no landing features; the first page sets them', () => {
+    const e = enricher();
+    const first = enriched(e.enrich(page('m-1', {}, { type: 'track', event: 'Product Clicked' })));
+    expect(Object.keys(first.features!.features)).not.toContain('landing_search');
+    const second = enriched(e.enrich(page('m-2', { page: { url: 'https://shop.example.com/' } }, { timestamp: T0 + 1_000 })));
+    expect(second.features!.features).toMatchObject({ landing_search: 0, landing_social: 0, landing_email: 0, landing_other: 0 });
+  });
+
   it('a crawler is kept and flagged; an event without a user agent has no device features', () => {
     const e = enricher();
     const bot = enriched(e.enrich(page('m-2', { userAgent: 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)' }, { anonymousId: 'anon-bot' })));
