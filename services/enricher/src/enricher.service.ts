@@ -173,9 +173,11 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     if (!entry) {
       entry = restore(partition);
       owned.set(partition, entry);
-      entry.then(
-        (p) => ready.set(partition, p),
-        () => owned.get(partition) === entry && owned.delete(partition),
+      const restoring = entry;
+      // Only while still owned: a partition released during its restore must not come back through the gauges.
+      restoring.then(
+        (p) => owned.get(partition) === restoring && ready.set(partition, p),
+        () => owned.get(partition) === restoring && owned.delete(partition),
       );
     }
     return entry;
@@ -186,7 +188,13 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     const entry = owned.get(partition);
     owned.delete(partition);
     ready.delete(partition);
-    void entry?.then((p) => p.writer.close()).catch((err) => logger.warn({ err, partition }, 'could not close partition writer'));
+    // A restore that failed has closed its writer already.
+    void entry
+      ?.then(
+        (p) => p.writer.close(),
+        () => undefined,
+      )
+      .catch((err) => logger.warn({ err, partition }, 'could not close partition writer'));
   }
 
   /**
