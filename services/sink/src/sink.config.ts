@@ -23,6 +23,11 @@ export const sinkEnv = {
    * in Avro, so the default lets an insert reach SINK_MAX_BATCH_ROWS). @default 8388608 (8 MiB)
    */
   SINK_MAX_FETCH_BYTES_PER_PARTITION: env.int(8 * 1024 * 1024, 64 * 1024),
+  /**
+   * Partitions whose chunks are handled at once (order is kept within each): while ClickHouse runs one insert, the
+   * next chunks are decoded, sent and committed instead of waiting their turn. @default 3
+   */
+  SINK_PARTITIONS_CONCURRENTLY: env.int(3, 1),
   /** Attempts for an insert that failed with a retriable error before the batch is handed back to Kafka. @default 5 */
   SINK_INSERT_RETRIES: env.int(5),
 };

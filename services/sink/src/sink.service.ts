@@ -93,6 +93,7 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
     minBytes: config.SINK_MIN_BYTES,
     maxBatchRecords: config.SINK_MAX_BATCH_ROWS,
     maxBytesPerPartition: config.SINK_MAX_FETCH_BYTES_PER_PARTITION,
+    partitionsConsumedConcurrently: config.SINK_PARTITIONS_CONCURRENTLY,
     // Two partitions' worth: bounds the sink's memory whatever the number of topics and partitions.
     maxBytes: 2 * config.SINK_MAX_FETCH_BYTES_PER_PARTITION,
     registry,

@@ -42,6 +42,9 @@ export function renderMarkdown(r: E2eResult, svgFile: string): string {
   lines.push(
     `| sink alone (backlog of every topic) | ${fmt(c.sinkAlone?.rowsPerS)} rows/s at ${c.sinkAlone?.sinkCpuCores ?? '–'} cores ${c.sinkAlone ? `(${Object.entries(c.sinkAlone.rowsByTable).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')})` : ''} | direct insert of the same rows in ${c.directInsert?.batchRows ?? '–'}-row batches: ${c.directInsert ? Object.entries(c.directInsert.byFormat).map(([f, n]) => `${f} ${fmt(n)}`).join(', ') : '–'} rows/s | ${r.ratios.sinkVsDirectInsert ?? '–'} |`,
   );
+  if (c.sinkAloneSerial) {
+    lines.push(`| sink alone, one partition at a time (SINK_PARTITIONS_CONCURRENTLY=1) | ${fmt(c.sinkAloneSerial.rowsPerS)} rows/s at ${c.sinkAloneSerial.sinkCpuCores ?? '–'} cores | same | ${c.directInsert ? (c.sinkAloneSerial.rowsPerS / c.directInsert.rowsPerS).toFixed(2) : '–'} |`);
+  }
   lines.push(`| pipeline (best accepted rate) | ${fmt(Math.max(0, ...[...r.steps, ...r.soak].map((s) => s.acceptedPerS)))} events/s | ConsumerPerformance ${fmt(c.consumerPerformance?.recordsPerS)} records/s | ${r.ratios.enricherVsConsumerPerf ?? '–'} |`);
   if (c.errors.length > 0) lines.push('', `Ceiling errors: ${c.errors.join('; ')}`);
   lines.push('', `Peak RSS over the run (MiB): ${Object.entries(r.peakRssMiB).map(([n, v]) => `${short(n)} ${v}`).join(', ')}.`, '');

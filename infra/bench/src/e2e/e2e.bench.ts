@@ -74,6 +74,8 @@ export interface E2eResult {
     consumerPerformance?: ToolRun;
     collectorAlone?: CollectorAlone;
     sinkAlone?: SinkAlone;
+    /** The same with SINK_PARTITIONS_CONCURRENTLY=1: the lever measured in the same run. */
+    sinkAloneSerial?: SinkAlone;
     directInsert?: DirectInsert;
     errors: string[];
   };
@@ -205,18 +207,26 @@ export async function benchE2e(): Promise<E2eResult> {
       result.ceilings.errors.push(`collector alone: ${(err as Error).message}`);
     }
     try {
-      log(`sink alone: a second sink reading every topic from the beginning, ${settings.aloneSeconds} s`);
-      result.ceilings.sinkAlone = await sinkAlone({
-        brokers,
-        clickhouseUrl: chUrl,
-        database: `bench_sink_${runId}`,
-        groupId: `bench-sink-${runId}`,
-        seconds: settings.aloneSeconds,
-        env: profileEnv,
-        logFile: path.join(settings.dir, 'sink-alone.log'),
-      });
-      log(`sink alone: ${result.ceilings.sinkAlone.rowsPerS} rows/s (${result.ceilings.sinkAlone.sinkCpuCores} cores)`);
-      await clickhouse.command({ query: `DROP DATABASE IF EXISTS bench_sink_${runId}` });
+      // The sink as configured, and with one partition at a time (the lever SINK_PARTITIONS_CONCURRENTLY), each on
+      // the same backlog from the beginning, in a database of its own.
+      for (const variant of ['serial', 'default'] as const) {
+        log(`sink alone (${variant}): a second sink reading every topic from the beginning, ${settings.aloneSeconds} s`);
+        const database = `bench_sink_${variant}_${runId}`;
+        const run = await sinkAlone({
+          brokers,
+          clickhouseUrl: chUrl,
+          database,
+          groupId: `bench-sink-${variant}-${runId}`,
+          seconds: settings.aloneSeconds,
+          env: { ...profileEnv, ...(variant === 'serial' ? { SINK_PARTITIONS_CONCURRENTLY: '1' } : {}) },
+          logFile: path.join(settings.dir, `sink-alone-${variant}.log`),
+        });
+        if (variant === 'serial') result.ceilings.sinkAloneSerial = run;
+        else result.ceilings.sinkAlone = run;
+        log(`sink alone (${variant}): ${run.rowsPerS} rows/s (${run.sinkCpuCores} cores)`);
+        await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      }
+      if (!result.ceilings.sinkAlone) throw new Error('no sink-alone run');
       result.ceilings.directInsert = await directInsert({
         client: clickhouse,
         sourceDatabase: 'telltale',
