@@ -43,13 +43,15 @@ describe('bots and crawlers: kept, flagged, device type bot', () => {
   });
 
   it.each([
-    ['curl', 'curl/8.5.0'],
-    ['python-requests', 'python-requests/2.32.3'],
-    ['Go', 'Go-http-client/2.0'],
-    ['AhrefsBot (not named by bowser)', AHREFSBOT],
-    ['headless Chrome', HEADLESS_CHROME],
-  ])('%s is an automated client', (_, ua) => {
-    expect(userAgentFieldsOf(ua)).toEqual(expect.objectContaining({ deviceType: 'bot', isBot: true }));
+    ['curl', 'curl/8.5.0', 'curl', '8.5.0'],
+    ['python-requests', 'python-requests/2.32.3', 'python-requests', '2.32.3'],
+    ['Go', 'Go-http-client/2.0', 'Go-http-client', '2.0'],
+    ['AhrefsBot (bowser: "Mozilla")', AHREFSBOT, 'AhrefsBot', '7.0'],
+    ['MJ12bot', 'Mozilla/5.0 (compatible; MJ12bot/v1.4.8; http://mj12bot.com/)', 'MJ12bot', '1.4.8'],
+    ['a crawler without a version', 'Mozilla/5.0 (compatible; SemrushBot; +http://www.semrush.com/bot.html)', 'SemrushBot', null],
+    ['headless Chrome (bowser names the browser)', HEADLESS_CHROME, 'Chrome', '131.0.0.0'],
+  ])('%s is an automated client, named by its own token', (_, ua, browserName, browserVersion) => {
+    expect(userAgentFieldsOf(ua)).toEqual(expect.objectContaining({ browserName, browserVersion, deviceType: 'bot', isBot: true }));
   });
 
   it('a browser with "bot" only inside a word is no bot', () => {

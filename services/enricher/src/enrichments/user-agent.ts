@@ -50,17 +50,31 @@ export function userAgentFieldsOf(userAgent: string | null | undefined): UserAge
   const ua = userAgent?.trim().slice(0, MAX_USER_AGENT_CHARS) ?? '';
   if (ua === '') return NO_USER_AGENT;
   const parsed = Bowser.parse(ua);
-  const isBot = parsed.platform.type === 'bot' || AUTOMATED_CLIENT.test(ua);
+  const namedBot = parsed.platform.type === 'bot';
+  const isBot = namedBot || AUTOMATED_CLIENT.test(ua);
+  // A robot bowser does not name comes out as the browser it imitates ("Mozilla", "Chrome"): name it by its own token.
+  const client = isBot && !namedBot ? automatedClientOf(ua) : null;
   return {
     userAgent: ua,
-    browserName: nonEmpty(parsed.browser.name),
-    browserVersion: nonEmpty(parsed.browser.version),
+    browserName: client?.name ?? nonEmpty(parsed.browser.name),
+    browserVersion: client ? client.version : nonEmpty(parsed.browser.version),
     osName: nonEmpty(parsed.os.name),
     // Windows reports its kernel version ("NT 10.0"); the name analysts know ("10") is bowser's versionName.
     osVersion: parsed.os.name === 'Windows' ? nonEmpty(parsed.os.versionName ?? parsed.os.version) : nonEmpty(parsed.os.version),
     deviceType: isBot ? 'bot' : deviceTypeOf(parsed.platform.type),
     isBot,
   };
+}
+
+/**
+ * The robot's own product token: the word ending in bot/crawler/spider ("AhrefsBot/7.0"), else the leading token of an
+ * HTTP tool ("curl/8.5.0", "python-requests/2.32.3"); null for a headless browser, which bowser names as the browser.
+ */
+function automatedClientOf(ua: string): { name: string; version: string | null } | null {
+  const robot = /([A-Za-z][\w.-]*?(?:bot|crawler|spider))(?:\/v?(\d[\w.]*))?(?=[\s/;),_-]|$)/i.exec(ua);
+  const tool = /^([A-Za-z][\w.-]*)\/v?(\d[\w.]*)/.exec(ua);
+  const match = robot ?? (tool && tool[1] !== 'Mozilla' ? tool : null);
+  return match ? { name: match[1]!, version: match[2] ?? null } : null;
 }
 
 function deviceTypeOf(platformType: string | undefined): DeviceType {
