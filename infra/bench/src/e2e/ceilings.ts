@@ -92,6 +92,8 @@ export async function consumerPerformance(brokers: string, topic: string, record
 }
 
 export interface CollectorAlone {
+  /** The process's pid (names its CPU profile). */
+  pid: number | undefined;
   eventsPerS: number;
   requestsPerS: number;
   eventsPerRequest: number;
@@ -151,6 +153,7 @@ export async function collectorAlone(opts: {
     const after = child.pid === undefined ? undefined : sampleProcess(child.pid);
     const accepted = (await acceptedEvents(port)) - acceptedBefore;
     return {
+      pid: child.pid,
       eventsPerS: Math.round(accepted / seconds),
       requestsPerS: Math.round(result['2xx'] / seconds),
       eventsPerRequest: opts.eventsPerRequest,
@@ -169,6 +172,7 @@ async function acceptedEvents(port: number): Promise<number> {
 }
 
 export interface SinkAlone {
+  pid: number | undefined;
   rowsPerS: number;
   rowsByTable: Record<string, number>;
   sinkCpuCores: number | null;
@@ -219,6 +223,7 @@ export async function sinkAlone(opts: {
     const seconds = (Date.now() - t0) / 1000;
     const rowsByTable = Object.fromEntries(Object.entries(after.byTable).map(([t, n]) => [t, Math.round((n - (before.byTable[t] ?? 0)) / seconds)]));
     return {
+      pid: child.pid,
       rowsPerS: Math.round((after.total - before.total) / seconds),
       rowsByTable,
       sinkCpuCores: cpuBefore && cpuAfter ? Math.round(((cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) / seconds) * 100) / 100 : null,

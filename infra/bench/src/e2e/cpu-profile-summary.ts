@@ -28,6 +28,8 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   file: string;
+  /** What the process was, when its file name does not say (a ceiling run's service). */
+  label?: string;
   durationS: number;
   /** Sampled time not idle, s. */
   busyS: number;

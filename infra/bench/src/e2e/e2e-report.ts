@@ -65,11 +65,13 @@ export function renderProfiles(r: E2eResult): string {
   const lines = [
     '# CPU profiles (`BENCH_E2E_CPU_PROF=1 pnpm bench e2e`)',
     '',
-    `Each process of the ${r.settings.profile} run profiled from start to exit (node:inspector, 1 ms sampling), so the profile is dominated by its busiest steps. Self time; % of the process's busy (not idle) time.`,
+    `${r.at}, profile ${r.settings.profile}, rates ${r.steps.map((s) => s.offeredPerS).join(', ')} events/s offered; load average at start ${(r.machine.loadAverageAtStart as number[] | undefined)?.join(' / ')}. ` +
+      'Each node process profiled from start to exit (node:inspector, 1 ms sampling), so a profile is dominated by its busiest phase; the ceiling runs (collector alone, sink alone) are profiles of their own. ' +
+      "Self time; % of the process's busy (not idle) time. `(program)` and `(native)` are V8 and native code (for chdb-server: the chDB engine's calls); line numbers are tsx's output, not the source.",
     '',
   ];
   for (const p of [...r.profiles].sort((a, b) => b.busyS - a.busyS)) {
-    lines.push(`## ${p.file.split('/').pop()} — busy ${p.busyS} s of ${p.durationS} s`, '', '| package | self | % |', '| --- | ---: | ---: |');
+    lines.push(`## ${p.file.split('/').pop()}${p.label ? ` (${p.label})` : ''} — busy ${p.busyS} s of ${p.durationS} s`, '', '| package | self | % |', '| --- | ---: | ---: |');
     for (const e of p.topPackages.slice(0, 10)) lines.push(`| ${e.name} | ${e.selfMs} ms | ${e.selfPct} |`);
     lines.push('', '| function | self | % |', '| --- | ---: | ---: |');
     for (const e of p.topFunctions) lines.push(`| \`${e.name.replace(/\|/g, '\\|')}\` | ${e.selfMs} ms | ${e.selfPct} |`);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClickHouseClient, type ClickHouseClient } from '@telltale/clickhouse';
 import { topicsFor, type RawEvent } from '@telltale/contracts';
-import { ConsumerLagSampler } from '@telltale/faults/src/consumer-lag';
+import { ConsumerLagSampler, LAG_METRIC } from '@telltale/faults/src/consumer-lag';
 import { LoadDriver, type LoadStats } from '@telltale/faults/src/load-driver';
 import { readMetricSum } from '@telltale/faults/src/service-metrics';
 import { ShopperEvents } from '@telltale/faults/src/shopper-events';
@@ -151,6 +151,7 @@ export async function benchE2e(): Promise<E2eResult> {
 
     const warm = await warmUp(stack, collectorUrl, `${runId}-warm-`);
     log(`model v${warm.version} live after ${warm.acknowledged} warm-up events (${warm.seconds} s)`);
+    log(`backlog after warm-up drained in ${await waitForNoLag(stack, settings.drainSeconds * 1000)} s`);
 
     const runStep = (name: string, rate: number, seconds: number, drain: boolean) =>
       measureStep({ name, rate, seconds, drain, settings, idPrefix: `${runId}-${name}-`, collectorUrl, stack, clickhouse: clickhouse!, queryable: queryable!, predictions, lag, stats });
@@ -268,7 +269,11 @@ export async function benchE2e(): Promise<E2eResult> {
   if (settings.cpuProfile) {
     for (const file of readdirSafe(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
       try {
-        result.profiles.push(summariseCpuProfile(path.join(profileDir, file)));
+        const summary = summariseCpuProfile(path.join(profileDir, file));
+        const pid = Number(/-(\d+)\.cpuprofile$/.exec(file)?.[1]);
+        const c = result.ceilings;
+        const alone = pid === c.collectorAlone?.pid ? 'collector alone' : pid === c.sinkAlone?.pid ? 'sink alone' : pid === c.sinkAloneSerial?.pid ? 'sink alone, serial' : undefined;
+        result.profiles.push(alone ? { ...summary, label: `${alone} (ceiling run)` } : summary);
       } catch (err) {
         log(`cannot read profile ${file}: ${(err as Error).message}`);
       }
@@ -292,6 +297,18 @@ async function warmUp(stack: StackHandle, collectorUrl: string, idPrefix: string
     }
   } finally {
     await driver.stop(60_000);
+  }
+}
+
+/** Until every consuming stage reports (almost) no lag, or the deadline; the seconds it took (null: deadline). */
+async function waitForNoLag(stack: StackHandle, timeoutMs: number): Promise<number | null> {
+  const t0 = Date.now();
+  for (;;) {
+    const lags = await Promise.all((['enricher', 'sink', 'scorer'] as const).map((s) => readMetricSum(stack.process(s).url, LAG_METRIC)));
+    // A few records of lag is the gauge's own staleness (refreshed every 5 s), not a backlog.
+    if (lags.every((lag) => lag !== undefined && lag <= 100)) return round((Date.now() - t0) / 1000, 1);
+    if (Date.now() - t0 > timeoutMs) return null;
+    await sleep(1_000);
   }
 }
 
@@ -340,8 +357,9 @@ async function measureStep(ctx: StepContext): Promise<StepResult> {
       if (Date.now() > deadline) break;
       await sleep(1_000);
     }
-    // The markers' last poll and the last predictions, a moment after the rows are there.
+    // The markers' last poll and the last predictions (and every stage's backlog, so the next step starts clean).
     await sleep(1_500);
+    if (allQueryable) await waitForNoLag(ctx.stack, settings.drainSeconds * 1000);
   } else {
     allQueryable = true; // judged by the last segment's drain
   }
@@ -516,7 +534,7 @@ function writeResults(settings: E2eSettings, result: E2eResult): void {
   writeFileSync(file('json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(file('md'), renderMarkdown(result, `${base}.svg`));
   writeFileSync(file('svg'), renderSvg(result));
-  if (result.profiles.length > 0) writeFileSync(path.join(settings.resultsDir, settings.profile === 'full' ? 'profiles.md' : `profiles-${settings.profile}.md`), renderProfiles(result));
+  if (result.profiles.length > 0) writeFileSync(path.join(settings.resultsDir, 'profiles.md'), renderProfiles(result));
   log(`results: ${path.relative(process.cwd(), file('md'))} (and .json, .svg)`);
   console.log(`\n${renderMarkdown(result, `${base}.svg`)}`);
 }
