@@ -109,6 +109,32 @@ describe('BatchConsumer against a real broker', () => {
     }, 'lag of 0 once the handler is done');
   }, 90_000);
 
+  it('commits past transaction markers: lag reaches 0 on a topic written in transactions', async () => {
+    const topic = { ...topics.rawEvents, name: topics.features.name };
+    // Plain kafkajs transactions: each commit leaves a marker after the records, which no handler ever sees.
+    const producer = stage.client.kafka.producer({ transactionalId: id('tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (let t = 0; t < 3; t += 1) {
+        const tx = await producer.transaction();
+        await tx.send({ topic: topic.name, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k-${i}`, value: topic.codec.encode(rawEvent(`tx-${t}-${i}`)) })) });
+        await tx.commit();
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const registry = createMetricsRegistry('consumer-test');
+    const seen: string[] = [];
+    await consumer(async (records) => void seen.push(...records.map((r) => r.value.messageId)), { registry, lagRefreshMs: 100, topic }).start();
+    await eventually(() => (seen.length === 30 ? true : undefined), '30 records handled');
+    await eventually(async () => {
+      const text = await registry.metrics();
+      const lines = text.split('\n').filter((l) => l.startsWith('telltale_kafka_consumer_lag{') && l.includes(`topic="${topic.name}"`));
+      return lines.length === 3 && lines.every((l) => l.endsWith(' 0')) ? true : undefined;
+    }, 'lag of 0 on every partition (markers committed past)');
+    expect(new Set(seen).size).toBe(30);
+  }, 90_000);
+
   it('calls onFatal, reports unhealthy and counts the crash when kafkajs gives up on a non-retriable error', async () => {
     const topic = { ...topics.rawEvents, name: topics.features.name };
     await stage.producer.send(topic, [{ key: 'ivy', value: rawEvent('poison') }]);

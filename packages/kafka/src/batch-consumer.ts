@@ -139,12 +139,31 @@ export class BatchConsumer {
       allowAutoTopicCreation: false,
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
+    // A fetch holding only transaction markers or aborted records never reaches processBatch: kafkajs moves past it
+    // in memory but, with autoCommit off, commits nothing, so the group's offset (and its lag) would stay short of
+    // the end of a transactionally written topic for good. Nothing in it needs handling: commit past it.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0 || !this.running) return;
+      void this.commitPast(payload.topic, payload.partition, payload.lastOffset, BigInt(payload.highWatermark));
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.crashed = undefined;
       this.assignment = new Map(Object.entries(payload.memberAssignment));
       options.onAssignment?.(payload.memberAssignment);
       client.logger.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined consumer group');
     });
+  }
+
+  /** Commits the offset after `lastOffset` (records nobody needs to handle: markers, aborted records). */
+  private async commitPast(topic: string, partition: number, lastOffset: string, highWatermark: bigint): Promise<void> {
+    const nextOffset = (BigInt(lastOffset) + 1n).toString();
+    try {
+      await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+      this.setLag(topic, partition, highWatermark - BigInt(nextOffset));
+    } catch (err) {
+      // Harmless: the next chunk's commit covers it, or the next owner skips the markers again.
+      this.client.logger.debug({ err, topic, partition, offset: nextOffset }, 'commit past transaction markers failed');
+    }
   }
 
   private onCrash(error: Error, restart: boolean): void {
@@ -208,6 +227,11 @@ export class BatchConsumer {
       if (newestReceivedAt > 0) this.metrics?.committedReceipt(batch.topic, newestReceivedAt);
       this.setLag(batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(nextOffset));
       await heartbeat();
+    }
+    // The fetch may end with records no chunk holds (a transaction's commit marker after its last record).
+    const last = chunks.at(-1)?.at(-1)?.offset;
+    if (last !== undefined && BigInt(batch.lastOffset()) > BigInt(last) && isRunning() && !isStale()) {
+      await this.commitPast(batch.topic, batch.partition, batch.lastOffset(), BigInt(batch.highWatermark));
     }
   }
 
