@@ -160,7 +160,11 @@ describe('pipeline end to end', () => {
       probability: expect.closeTo(scoreProbability(usedModel, vector), 12),
       eventTime: t + 2000,
       predictedAt: expect.any(Number),
+      receivedAt: vector.receivedAt,
     });
+    // The collector's receipt time, carried through the enricher: what receipt-to-prediction latency is measured from.
+    expect(vector.receivedAt).toBeGreaterThan(0);
+    expect(vector.receivedAt).toBeLessThanOrEqual(prediction.value.predictedAt as number);
     // Returning and adding to cart is what buyers did in the history: the model rates this session above the base rate.
     expect(prediction.value.probability as number).toBeGreaterThan(usedModel.metrics.positiveRate);
 
