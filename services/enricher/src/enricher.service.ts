@@ -94,6 +94,12 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const lateVectors = new Counter({
+    name: 'telltale_enricher_late_vectors_total',
+    help: 'Feature vectors of late events joined to their session: exact (as of the event time) or lower_bound (counting only the event itself: events after it were dropped for the cap of kept events, or the state was written before events were kept)',
+    labelNames: ['as_of'],
+    registers: [registry],
+  });
   const restoreSeconds = new Histogram({
     name: 'telltale_enricher_state_restore_seconds',
     help: 'Time to restore one partition\'s state from the changelog (fencing the previous owner included)',
@@ -210,6 +216,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     const count = (outcome: string) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
     const links = { linked: 0, refused: 0 };
     const late = { joined: 0, dead_lettered: 0 };
+    const lateAsOf = { exact: 0, lower_bound: 0 };
     let lastDelayS: number | undefined;
     const rejections: Rejection[] = [];
     try {
@@ -246,6 +253,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
             links.linked += 1;
           }
           if (result.late) late.joined += 1;
+          if (result.features && result.asOf !== 'latest') lateAsOf[result.asOf] += 1;
           lastDelayS = (result.clean.enrichedAt - result.clean.receivedAt) / 1000;
         } else if (result.outcome === 'rejected') {
           logger.warn({ topic: record.topic, partition, offset: record.offset, messageId: record.value.messageId, cause: result.cause, ...result.failure }, 'event rejected');
@@ -275,6 +283,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     for (const [outcome, n] of counts) outcomes.inc({ outcome }, n);
     for (const [outcome, n] of Object.entries(links)) if (n > 0) identityLinks.inc({ outcome }, n);
     for (const [outcome, n] of Object.entries(late)) if (n > 0) lateEvents.inc({ outcome }, n);
+    for (const [asOf, n] of Object.entries(lateAsOf)) if (n > 0) lateVectors.inc({ as_of: asOf }, n);
     const evicted = part.enricher.takeEvictions();
     if (evicted.visitors > 0) evictions.inc({ kind: 'visitor' }, evicted.visitors);
     if (evicted.messages > 0) evictions.inc({ kind: 'message' }, evicted.messages);

@@ -1,4 +1,5 @@
-import type { RawEvent } from '@telltale/contracts';
+import path from 'node:path';
+import { createAvroCodec, SCHEMAS_DIR, topicsFor, type RawEvent, type VisitorState } from '@telltale/contracts';
 import { EventEnricher, type EnricherOptions, type EnrichmentResult } from './event-enricher';
 import { kindOf } from './event-cleaner';
 import { PartitionState } from './partition-state';
@@ -262,17 +263,84 @@ describe('identity stitching', () => {
 });
 
 describe('late events', () => {
-  it('joins the session within the lateness bound, without a feature vector, and counts for later vectors', () => {
+  it('joins the session within the lateness bound with the vector as of its own time, and counts for later vectors', () => {
     const e = enricher();
     const first = enriched(e.enrich(raw({ timestamp: T0 })));
     enriched(e.enrich(raw({ timestamp: T0 + 4 * 60_000 })));
     const late = enriched(e.enrich(raw({ timestamp: T0 + 60_000, event: 'Products Searched', properties: '{"query":"q"}' })));
     expect(late.late).toBe(true);
-    expect(late.features).toBeNull();
+    expect(late.asOf).toBe('exact');
     expect(late.clean.sessionId).toBe(first.clean.sessionId);
+    // The click at T0 and itself; not the click at T0 + 4 min.
+    expect(late.features).toMatchObject({ sessionId: first.clean.sessionId, eventTime: T0 + 60_000, eventKind: 'search' });
+    expect(late.features?.features).toMatchObject({ session_events: 2, session_clicks: 1, session_searches: 1, session_duration_s: 60, seconds_since_prev_event: 60 });
     const next = enriched(e.enrich(raw({ timestamp: T0 + 5 * 60_000 })));
     expect(next.late).toBe(false);
-    expect(next.features?.features).toMatchObject({ session_events: 4, session_searches: 1, session_duration_s: 300 });
+    expect(next.asOf).toBe('latest');
+    expect(next.features?.features).toMatchObject({ session_events: 4, session_searches: 1, session_duration_s: 300, seconds_since_prev_event: 60 });
+  });
+
+  /**
+   * The property: an event's vector equals the vector an in-order run gives it over the events that had arrived by
+   * then (itself included), for every feature. So an event whose earlier events all arrived before it gets exactly
+   * the vector of an in-order run of the whole visit; one that arrives before an earlier event cannot count it.
+   * Holds while fewer than RECENT_EVENTS_CAP events are within the lateness bound (session-tracker.test.ts has the
+   * cap), and with the landing the same in both orders (the landing is the first event with one to ARRIVE).
+   */
+  it.each([1, 2, 3, 4, 5])('gives each event of a visit shuffled within the bound the vector of an in-order run of what had arrived (seed %i)', (seed) => {
+    const random = mulberry32(seed);
+    const visit = visitOf(40, random);
+    // Arrival order: event time plus a random delay of up to 2 min, so no event arrives more than 2 min late.
+    const arrivals = visit.map((event) => ({ event, arrivesAt: event.timestamp + Math.floor(random() * 120_000) })).sort((a, b) => a.arrivesAt - b.arrivesAt).map((a) => a.event);
+    expect(arrivals).not.toEqual(visit);
+
+    let shuffled = enricher();
+    const arrived: RawEvent[] = [];
+    const fullRun = vectorsInOrder(visit);
+    let late = 0;
+    let sawEverythingBefore = 0;
+    for (const [i, event] of arrivals.entries()) {
+      // Halfway, the state goes through the changelog's Avro, as a restart would.
+      if (i === arrivals.length / 2) shuffled = restoredThroughAvro(shuffled);
+      const result = enriched(shuffled.enrich(event));
+      arrived.push(event);
+      if (result.late) late += 1;
+      expect(result.asOf).toBe(result.late ? 'exact' : 'latest');
+      expect(result.features?.features).toEqual(vectorsInOrder(arrived).get(event.messageId));
+      if (visit.every((v) => v.timestamp >= event.timestamp || arrived.includes(v))) {
+        sawEverythingBefore += 1;
+        expect(result.features?.features).toEqual(fullRun.get(event.messageId));
+      }
+    }
+    expect(late).toBeGreaterThan(3);
+    expect(sawEverythingBefore).toBeGreaterThan(3);
+  });
+
+  it('restores a state written before sessions kept their events: in-order events go on exactly, a late one older than the restore counts only itself', () => {
+    const e = enricher();
+    enriched(e.enrich(raw({ timestamp: T0, type: 'page', event: null })));
+    enriched(e.enrich(raw({ timestamp: T0 + 30_000 })));
+    enriched(e.enrich(raw({ timestamp: T0 + 60_000 })));
+    // The changelog as the previous schema version (history/enricher-state.v2.avsc) wrote it.
+    const oldCodec = createAvroCodec<{ visitor: Omit<VisitorState, 'recentEvents' | 'droppedUpTo'> | null; seenReceivedAt: number | null }>('enricher-state.v2.avsc', { dir: path.join(SCHEMAS_DIR, 'history') });
+    const state = new PartitionState(OPTIONS);
+    for (const { key, value } of e.takeChanges()) {
+      const old = value && { ...value, visitor: value.visitor && omit(value.visitor, 'recentEvents', 'droppedUpTo') };
+      state.restore(key, old && topicsFor().enricherState.codec.decode(oldCodec.encode(old)));
+    }
+    expect(state.visitor('u-1')).toMatchObject({ events: 3, recentEvents: null, droppedUpTo: null });
+    const restored = new EventEnricher(OPTIONS, state);
+
+    const next = enriched(restored.enrich(raw({ timestamp: T0 + 120_000 })));
+    expect(next.features?.features).toMatchObject({ session_events: 4, session_clicks: 3, session_page_views: 1, session_duration_s: 120, seconds_since_prev_event: 60 });
+    // Between the restored events and the new one: everything after it was kept, and the one before it is known.
+    const between = enriched(restored.enrich(raw({ timestamp: T0 + 90_000, event: 'Products Searched', properties: '{"query":"q"}' })));
+    expect(between.asOf).toBe('exact');
+    expect(between.features?.features).toMatchObject({ session_events: 4, session_clicks: 2, session_searches: 1, session_page_views: 1, session_duration_s: 90, seconds_since_prev_event: 30 });
+    // Before the restored latest event: which restored events came after it is unknown.
+    const older = enriched(restored.enrich(raw({ timestamp: T0 + 45_000, event: 'Products Searched', properties: '{"query":"q"}' })));
+    expect(older.asOf).toBe('lower_bound');
+    expect(older.features?.features).toMatchObject({ session_events: 1, session_clicks: 0, session_searches: 1, session_page_views: 0, session_duration_s: 45, seconds_since_prev_event: 0 });
   });
 
   it('dead-letters an event later than the bound, saying by how much', () => {
@@ -300,3 +368,58 @@ describe('kindOf', () => {
     expect(kindOf(type, event)).toBe(kind);
   });
 });
+
+/** A deterministic random source, so a failing shuffle can be replayed from its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** One visitor's visit in event-time order: `n` events 1 to 20 s apart (longer than the lateness bound in all), of every kind. */
+function visitOf(n: number, random: () => number): RawEvent[] {
+  const shapes: Array<Partial<RawEvent>> = [
+    { type: 'page', event: null },
+    { event: 'Product Clicked' },
+    { event: 'Products Searched', properties: '{"query":"shoes"}' },
+    { event: 'Product Added', properties: JSON.stringify({ productId: 'sku-1', price: '19.90', quantity: 2 }) },
+    { event: 'Product Added', properties: JSON.stringify({ productId: 'sku-2', price: 5.25 }) },
+    { event: 'Newsletter Signup' },
+    { event: 'Order Completed', properties: '{"revenue":45.05}' },
+  ];
+  let time = T0;
+  return Array.from({ length: n }, (_, i) => {
+    time += 1000 + Math.floor(random() * 19_000);
+    return raw({ messageId: `visit-${i}`, timestamp: time, receivedAt: time + 50, ...shapes[Math.floor(random() * shapes.length)] });
+  });
+}
+
+/** Each event's features when `events` arrive in event-time order, by messageId. */
+function vectorsInOrder(events: RawEvent[]): Map<string, Record<string, number> | undefined> {
+  const e = enricher();
+  const out = new Map<string, Record<string, number> | undefined>();
+  for (const event of [...events].sort((a, b) => a.timestamp - b.timestamp)) {
+    const result = enriched(e.enrich(event));
+    expect(result.late).toBe(false);
+    out.set(event.messageId, result.features?.features);
+  }
+  return out;
+}
+
+/** A new enricher restored from `from`'s changelog changes, each encoded and decoded with the changelog's codec. */
+function restoredThroughAvro(from: EventEnricher): EventEnricher {
+  const codec = topicsFor().enricherState.codec;
+  const state = new PartitionState(OPTIONS);
+  for (const { key, value } of from.takeChanges()) state.restore(key, value && codec.decode(codec.encode(value)));
+  return new EventEnricher(OPTIONS, state);
+}
+
+function omit<T extends object, K extends keyof T>(value: T, ...keys: K[]): Omit<T, K> {
+  const copy = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy;
+}

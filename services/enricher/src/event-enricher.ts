@@ -1,7 +1,7 @@
 import type { CleanEvent, FeatureVector, IdentityLink, RawEvent, VisitorState } from '@telltale/contracts';
 import { isFailure, normaliseEvent, type NormalisedEvent } from './event-cleaner';
 import { PartitionState, type PartitionStateLimits, type StateChange } from './partition-state';
-import { observeEvent } from './session-tracker';
+import { observeEvent, type AsOf } from './session-tracker';
 import { deviceFeaturesOf, landingFeaturesOf } from './enrichments/context-features';
 
 /** Why an event was dead-lettered: invalid input, a second user for a linked anonymous id, or later than the bound. */
@@ -11,12 +11,14 @@ export type EnrichmentResult =
   | {
       outcome: 'enriched';
       clean: CleanEvent;
-      /** null for identify calls (no behaviour) and for late events (see `enrich`). */
+      /** null for identify calls (no behaviour). */
       features: FeatureVector | null;
       /** The anonymous id this event linked to a user for the first time. */
       link: IdentityLink | null;
       /** Earlier than the visitor's latest event, within the lateness bound: joined the current session. */
       late: boolean;
+      /** What the vector's counters count (session-tracker `AsOf`): 'latest' for an event in order. */
+      asOf: AsOf;
     }
   | { outcome: 'duplicate' }
   | { outcome: 'rejected'; cause: RejectionCause; failure: { field: string; reason: string } };
@@ -54,8 +56,8 @@ export class EventEnricher {
    *   first link wins; a link to a different user is refused (dead-lettered); the visitor's later events without a
    *   userId carry the linked one;
    * - lateness: an event earlier than the visitor's latest event time by at most `latenessMs` joins the current
-   *   session but gets no feature vector (a vector only counts events at or before its own time, and later ones were
-   *   already counted); an event later than that is dead-lettered.
+   *   session and gets the vector as of its own event time (only the session's events at or before it: see
+   *   `observeEvent`); an event later than that is dead-lettered.
    */
   enrich(raw: RawEvent): EnrichmentResult {
     // NOTE: keyed by messageId alone: clients reuse it when they retry, and that is what makes a retry a duplicate.
@@ -94,7 +96,12 @@ export class EventEnricher {
     }
 
     this.state.rememberMessage(raw.messageId, raw.receivedAt);
-    const { visitor, snapshot } = observeEvent(copyOf(known), visitorKey, { kind: n.kind, eventTime: n.eventTime, price: n.price, quantity: n.quantity, referrerClass: n.contextFields.referrerClass }, this.opts.sessionTimeoutMs);
+    const { visitor, snapshot, asOf } = observeEvent(
+      copyOf(known),
+      visitorKey,
+      { kind: n.kind, eventTime: n.eventTime, price: n.price, quantity: n.quantity, referrerClass: n.contextFields.referrerClass },
+      { timeoutMs: this.opts.sessionTimeoutMs, latenessMs: this.opts.latenessMs },
+    );
     let link: IdentityLink | null = null;
     if (linkTo && visitor.linkedUserId === null) {
       visitor.linkedUserId = linkTo.userId;
@@ -137,7 +144,7 @@ export class EventEnricher {
     };
     // Identify calls describe a user, not behaviour: no feature vector.
     const features: FeatureVector | null =
-      n.kind === 'identify' || late
+      n.kind === 'identify'
         ? null
         : {
             userKey,
@@ -149,7 +156,7 @@ export class EventEnricher {
             receivedAt: raw.receivedAt,
             features: { ...snapshot.features, ...deviceFeaturesOf(n.contextFields.deviceType), ...landingFeaturesOf(visitor.landingReferrerClass) },
           };
-    return { outcome: 'enriched', clean, features, link, late };
+    return { outcome: 'enriched', clean, features, link, late, asOf };
   }
 
   /** The state changes since the last call, for the changelog. */

@@ -1,15 +1,19 @@
 // Measures what the enricher's durable state costs: changelog bytes and memory per visitor and per remembered
 // message, and the time to restore one partition (fence + read the changelog + rebuild). Writes a throw-away
 // changelog under its own topic prefix on KAFKA_BROKERS, then deletes it.
-//   KAFKA_BROKERS=127.0.0.1:19092 node --expose-gc --import tsx services/enricher/src/state-cost.measure.ts [visitors] [messagesPerVisitor]
+//   KAFKA_BROKERS=127.0.0.1:19092 node --expose-gc --import tsx services/enricher/src/state-cost.measure.ts [visitors] [messagesPerVisitor] [keptEventsPerVisitor]
+// keptEventsPerVisitor: the session events each visitor keeps for late events (default 7, all of its session's;
+// 64, RECENT_EVENTS_CAP, is the worst case).
 import { randomUUID } from 'node:crypto';
-import { topicsFor, type VisitorState } from '@telltale/contracts';
+import { topicsFor, type SessionEventKind, type VisitorState } from '@telltale/contracts';
 import { createKafkaClient, ensureTopics, openPartitionWriter, readPartition, type TransactionRecord } from '@telltale/kafka';
 import { createLogger } from '@telltale/runtime';
 import { PartitionState } from './partition-state';
 
 const visitors = Number(process.argv[2] ?? 100_000);
 const messagesPerVisitor = Number(process.argv[3] ?? 0);
+const keptEventsPerVisitor = Number(process.argv[4] ?? 7);
+const KINDS: SessionEventKind[] = ['page_view', 'click', 'page_view', 'search', 'add_to_cart', 'other'];
 const limits = { dedupeWindowMs: 86_400_000, dedupeCapacity: 10_000_000, maxVisitors: 10_000_000 };
 
 function visitorState(i: number): VisitorState {
@@ -28,6 +32,11 @@ function visitorState(i: number): VisitorState {
     priorPurchases: 1,
     linkedUserId: i % 3 === 0 ? `user-${i}` : null,
     landingReferrerClass: 'search',
+    recentEvents: Array.from({ length: keptEventsPerVisitor }, (_, k) => {
+      const kind = KINDS[k % KINDS.length]!;
+      return { eventTime: 1_714_557_600_000 + i + k * 4_000, kind, cartAmount: kind === 'add_to_cart' ? 42.5 : null };
+    }),
+    droppedUpTo: null,
   };
 }
 
@@ -90,6 +99,7 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         visitors: state.visitorCount,
+        keptEventsPerVisitor,
         messages: state.messageCount,
         records,
         restoreSeconds: Number(seconds.toFixed(2)),

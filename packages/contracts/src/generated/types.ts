@@ -82,6 +82,17 @@ export interface DeadLetter {
   failedAt: number;
 }
 
+export type SessionEventKind = 'other' | 'page_view' | 'click' | 'search' | 'add_to_cart';
+
+/** One of the session's events, as much of it as the session features need. */
+export interface SessionEvent {
+  eventTime: number;
+  /** The counter it adds to (other: only session_events). */
+  kind: SessionEventKind;
+  /** price x quantity of an add_to_cart, else null. */
+  cartAmount: null | number;
+}
+
 /** One visitor (anonymousId, else userId): the current session, what came before it, and the user it is linked to. */
 export interface VisitorState {
   sessionId: string;
@@ -101,6 +112,10 @@ export interface VisitorState {
   linkedUserId: null | string;
   /** Referrer class of the session's first event with a page or a referrer (README 'Enrichments'): the landing_* features. */
   landingReferrerClass: null | string;
+  /** The session's latest events in event-time order: every one within the lateness bound of lastEventTime, at most 64 (README 'Late events'). A late event's features subtract the ones after it. null in a state written before this field: its events then count as dropped up to lastEventTime. */
+  recentEvents: null | Array<SessionEvent>;
+  /** Event time of the latest session event dropped from recentEvents (null: none): every dropped event is at or before it, every kept one at or after it. */
+  droppedUpTo: null | number;
 }
 
 /** The enricher's durable state, one entry per key, in the compacted changelog topic enricher.state (partition p holds the state of events.raw partition p). Key 'v:<visitor key>' holds a visitor, 'm:<messageId>' a message remembered for de-duplication; a null value (tombstone) forgets the key. */
