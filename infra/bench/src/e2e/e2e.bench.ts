@@ -166,18 +166,10 @@ export async function benchE2e(): Promise<E2eResult> {
       }
     }
 
-    if (settings.soakSeconds > 0) {
-      log(`soak: ${settings.soakSeconds} s at ${settings.soakRate} events/s offered, measured per minute`);
-      const segments = Math.max(1, Math.round(settings.soakSeconds / 60));
-      const segmentS = settings.soakSeconds / segments;
-      for (let i = 0; i < segments; i++) {
-        const step = await runStep(`soak${i + 1}`, settings.soakRate, segmentS, i === segments - 1);
-        result.soak.push(step);
-        log(describeStep(step));
-      }
-    }
-
-    // ---- ceilings, with the pipeline idle ----
+    // ---- ceilings, with the pipeline idle: before the soak, whose backlog (at a rate the pipeline cannot keep up
+    // with) may outlast it ----
+    const idleAfter = await waitForNoLag(stack, settings.drainSeconds * 1000);
+    log(idleAfter === null ? `the pipeline still has a backlog after ${settings.drainSeconds} s: ceilings measured beside it` : `pipeline idle after ${idleAfter} s`);
     result.ceilings.recordBytes = meanRawEventBytes(topics.rawEvents.codec.encode.bind(topics.rawEvents.codec), `${runId}-size-`);
     const ceilingTopic = `bench-ceiling-${runId}`;
     try {
@@ -242,6 +234,17 @@ export async function benchE2e(): Promise<E2eResult> {
     } catch (err) {
       result.ceilings.errors.push(`sink alone / direct insert: ${(err as Error).message}`);
     }
+    if (settings.soakSeconds > 0) {
+      log(`soak: ${settings.soakSeconds} s at ${settings.soakRate} events/s offered, measured per minute`);
+      const segments = Math.max(1, Math.round(settings.soakSeconds / 60));
+      const segmentS = settings.soakSeconds / segments;
+      for (let i = 0; i < segments; i++) {
+        const step = await runStep(`soak${i + 1}`, settings.soakRate, segmentS, i === segments - 1);
+        result.soak.push(step);
+        log(describeStep(step));
+      }
+    }
+
     lag.stop();
     stats.stop();
     await queryable.stop();
