@@ -109,7 +109,9 @@ describe('enricher state across a kill -9, identity stitching and lateness', () 
     const vector = (id: string) => features.find((f: FeatureVector) => f.messageId === id);
     // Counters continue across the restart: v-4 is the session's 4th event (the identify counts), v-8 its 6th.
     expect(vector('v-4')?.features).toMatchObject({ session_events: 4, session_add_to_carts: 1, session_cart_value: 40, session_duration_s: 600 });
-    expect(vector('v-6')).toBeUndefined(); // late: no vector (later events were already counted)
+    // Late: the vector as of its own time, without v-4 (after it); its previous event is v-3 (at 20 s), which had
+    // already left the events the state keeps (more than 5 min before v-4).
+    expect(vector('v-6')?.features).toMatchObject({ session_events: 4, session_page_views: 1, session_clicks: 2, session_add_to_carts: 0, session_cart_value: 0, session_duration_s: 370, seconds_since_prev_event: 350 });
     expect(vector('v-8')?.features).toMatchObject({ session_events: 6, session_clicks: 3, seconds_since_prev_event: 40 });
 
     const dlq = (await readTopicUntil(kafka, topics.deadLetters, (r) => r.length >= 2, 60_000)).map((r) => r.value);
@@ -123,6 +125,7 @@ describe('enricher state across a kill -9, identity stitching and lateness', () 
     expect(metrics).toMatch(/telltale_enricher_identity_links_total\{outcome="refused"[^}]*\} 1/);
     expect(metrics).toMatch(/telltale_enricher_late_events_total\{outcome="joined"[^}]*\} 1/);
     expect(metrics).toMatch(/telltale_enricher_late_events_total\{outcome="dead_lettered"[^}]*\} 1/);
+    expect(metrics).toMatch(/telltale_enricher_late_vectors_total\{as_of="exact"[^}]*\} 1/);
 
     // ClickHouse: the duplicate across the restart is one row WITHOUT FINAL; one profile for the person, counting the
     // anonymous events before the login; the link in identities.
