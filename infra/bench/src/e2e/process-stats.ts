@@ -56,7 +56,8 @@ export class ProcessStatsSampler {
   readonly peakRss = new Map<string, number>();
   /** RSS per process over the run, for the bounded-memory check: [ms since start, MiB]. */
   readonly rssSeries = new Map<string, Array<[number, number]>>();
-  private readonly startedAt = Date.now();
+  /** rssSeries times are ms since this. */
+  readonly startedAt = Date.now();
   private lastSeriesAt = 0;
 
   constructor(
