@@ -182,7 +182,7 @@ export interface SinkAlone {
 /**
  * The sink alone at its limit: a second sink process, in a consumer group and a ClickHouse database of its own,
  * reading the pipeline's topics from the beginning, i.e. a backlog of every row the run produced. Its insert rate
- * over `seconds` (after the first rows) is the sink's throughput with nothing else running.
+ * from its first rows until `seconds` pass or the backlog runs out is the sink's throughput with nothing else running.
  */
 export async function sinkAlone(opts: {
   brokers: string;
@@ -213,20 +213,27 @@ export async function sinkAlone(opts: {
     // From the first inserted rows: joining the group and the first fetch are not the sink's throughput.
     const deadline = Date.now() + 60_000;
     while ((await rowsInserted(port)).total === 0 && Date.now() < deadline) await sleep(200);
-    await sleep(2_000);
+    await sleep(1_000);
     const before = await rowsInserted(port);
     const cpuBefore = child.pid === undefined ? undefined : sampleProcess(child.pid);
     const t0 = Date.now();
-    await sleep(opts.seconds * 1000);
-    const after = await rowsInserted(port);
-    const cpuAfter = child.pid === undefined ? undefined : sampleProcess(child.pid);
-    const seconds = (Date.now() - t0) / 1000;
+    // Until `seconds` pass or the backlog is exhausted (no new rows for 5 s): the rate is over the busy time only.
+    let last = { rows: before, at: t0, cpu: cpuBefore };
+    while (Date.now() - t0 < opts.seconds * 1000) {
+      await sleep(500);
+      const now = await rowsInserted(port);
+      if (now.total > last.rows.total) last = { rows: now, at: Date.now(), cpu: child.pid === undefined ? undefined : sampleProcess(child.pid) };
+      else if (Date.now() - last.at > 5_000) break;
+    }
+    const seconds = (last.at - t0) / 1000;
+    if (seconds <= 0) throw new Error('the sink inserted nothing after its first rows: no backlog to measure on');
+    const after = last.rows;
     const rowsByTable = Object.fromEntries(Object.entries(after.byTable).map(([t, n]) => [t, Math.round((n - (before.byTable[t] ?? 0)) / seconds)]));
     return {
       pid: child.pid,
       rowsPerS: Math.round((after.total - before.total) / seconds),
       rowsByTable,
-      sinkCpuCores: cpuBefore && cpuAfter ? Math.round(((cpuAfter.cpuSeconds - cpuBefore.cpuSeconds) / seconds) * 100) / 100 : null,
+      sinkCpuCores: cpuBefore && last.cpu ? Math.round(((last.cpu.cpuSeconds - cpuBefore.cpuSeconds) / seconds) * 100) / 100 : null,
       seconds: Math.round(seconds),
     };
   } finally {
