@@ -71,6 +71,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     // NOTE: capped at the session timeout: an event later than that could belong to another session than the current one.
     latenessMs: Math.min(config.ENRICHER_LATENESS_S * 1000, sessionTimeoutMs),
     maxFutureMs: config.ENRICHER_MAX_FUTURE_S * 1000,
+    recentEventsCap: config.ENRICHER_LATE_EVENTS_KEPT,
     dedupeWindowMs: config.ENRICHER_DEDUPE_WINDOW_S * 1000,
     dedupeCapacity: config.ENRICHER_DEDUPE_CAPACITY,
     maxVisitors: config.ENRICHER_MAX_USERS,

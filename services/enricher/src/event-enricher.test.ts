@@ -316,6 +316,16 @@ describe('late events', () => {
     expect(sawEverythingBefore).toBeGreaterThan(3);
   });
 
+  it('keeps as many of the latest events as recentEventsCap (ENRICHER_LATE_EVENTS_KEPT) says', () => {
+    const e = enricher(undefined, { recentEventsCap: 2 });
+    for (const s of [0, 10, 20, 30]) enriched(e.enrich(raw({ timestamp: T0 + s * 1000 })));
+    // T0 + 10 s was dropped for the cap: an event after it is exact, one before it a lower bound.
+    expect(enriched(e.enrich(raw({ timestamp: T0 + 15_000 }))).features?.features).toMatchObject({ session_events: 3, seconds_since_prev_event: 5 });
+    const older = enriched(e.enrich(raw({ timestamp: T0 + 5000 })));
+    expect(older.asOf).toBe('lower_bound');
+    expect(older.features?.features).toMatchObject({ session_events: 1, session_clicks: 1, session_duration_s: 5 });
+  });
+
   it('restores a state written before sessions kept their events: in-order events go on exactly, a late one older than the restore counts only itself', () => {
     const e = enricher();
     enriched(e.enrich(raw({ timestamp: T0, type: 'page', event: null })));

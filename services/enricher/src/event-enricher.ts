@@ -27,6 +27,8 @@ export interface EnricherOptions extends PartitionStateLimits {
   sessionTimeoutMs: number;
   /** How far behind the visitor's latest event time an event may be and still join its session. */
   latenessMs: number;
+  /** Most of a session's latest events kept for late events (session-tracker `RECENT_EVENTS_CAP` when absent). */
+  recentEventsCap?: number;
   maxFutureMs: number;
   now?: () => number;
 }
@@ -100,7 +102,7 @@ export class EventEnricher {
       copyOf(known),
       visitorKey,
       { kind: n.kind, eventTime: n.eventTime, price: n.price, quantity: n.quantity, referrerClass: n.contextFields.referrerClass },
-      { timeoutMs: this.opts.sessionTimeoutMs, latenessMs: this.opts.latenessMs },
+      { timeoutMs: this.opts.sessionTimeoutMs, latenessMs: this.opts.latenessMs, recentEventsCap: this.opts.recentEventsCap },
     );
     let link: IdentityLink | null = null;
     if (linkTo && visitor.linkedUserId === null) {

@@ -7,10 +7,11 @@ export interface SessionSnapshot {
 }
 
 /**
- * Most of a session's latest events kept in its state (`VisitorState.recentEvents`), so that a late event's
- * features can leave out the events after it. 64 covers a visitor's events within the lateness bound (5 min) up to
- * one event every ~5 s; past that the oldest are dropped and a late event older than them gets a lower bound
- * (`asOf: 'lower_bound'`). It also bounds the changelog record: ~9 B per kept event.
+ * Most of a session's latest events kept in its state (`VisitorState.recentEvents`) by default
+ * (ENRICHER_LATE_EVENTS_KEPT), so that a late event's features can leave out the events after it. 64 covers a
+ * visitor's events within the lateness bound (5 min) up to one event every ~5 s; past that the oldest are dropped and
+ * a late event older than them gets a lower bound (`asOf: 'lower_bound'`). It also bounds the visitor's changelog
+ * record (~9 B per kept event) and memory (~77 B each).
  */
 export const RECENT_EVENTS_CAP = 64;
 
@@ -42,7 +43,7 @@ export function observeEvent(
   visitor: VisitorState | undefined,
   visitorKey: string,
   event: TrackedEvent,
-  opts: { timeoutMs: number; latenessMs: number },
+  opts: { timeoutMs: number; latenessMs: number; recentEventsCap?: number },
 ): { visitor: VisitorState; snapshot: SessionSnapshot; asOf: AsOf } {
   const { kind, eventTime } = event;
   let v: VisitorState;
@@ -72,7 +73,7 @@ export function observeEvent(
   if (kind === 'purchase') v.purchased = true;
   // The landing: the first event of the session that had a page or a referrer (a server-side call before it has none).
   v.landingReferrerClass ??= event.referrerClass;
-  keepEvent(v, kept, own, opts.latenessMs);
+  keepEvent(v, kept, own, opts.latenessMs, opts.recentEventsCap ?? RECENT_EVENTS_CAP);
 
   // The counters as of this event: the totals less the events after it (all kept, unless asOf is 'lower_bound').
   const asOfEvent: SessionCounters = { events: v.events, pageViews: v.pageViews, clicks: v.clicks, searches: v.searches, addToCarts: v.addToCarts, cartValue: v.cartValue };
@@ -149,12 +150,12 @@ function keptEventsOf(v: VisitorState): SessionEvent[] {
  * beyond the lateness bound of lastEventTime (no event that old can still arrive) and, oldest first, those beyond the
  * cap, remembering the latest time dropped.
  */
-function keepEvent(v: VisitorState, kept: SessionEvent[], own: SessionEvent, latenessMs: number): void {
+function keepEvent(v: VisitorState, kept: SessionEvent[], own: SessionEvent, latenessMs: number, cap: number): void {
   let at = kept.length;
   while (at > 0 && kept[at - 1]!.eventTime > own.eventTime) at -= 1;
   const next = [...kept.slice(0, at), own, ...kept.slice(at)];
   let drop = 0;
-  while (drop < next.length && (next[drop]!.eventTime < v.lastEventTime - latenessMs || next.length - drop > RECENT_EVENTS_CAP)) drop += 1;
+  while (drop < next.length && (next[drop]!.eventTime < v.lastEventTime - latenessMs || next.length - drop > cap)) drop += 1;
   if (drop > 0) v.droppedUpTo = Math.max(v.droppedUpTo ?? Number.NEGATIVE_INFINITY, next[drop - 1]!.eventTime);
   v.recentEvents = drop > 0 ? next.slice(drop) : next;
 }

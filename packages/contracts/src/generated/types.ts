@@ -112,7 +112,7 @@ export interface VisitorState {
   linkedUserId: null | string;
   /** Referrer class of the session's first event with a page or a referrer (README 'Enrichments'): the landing_* features. */
   landingReferrerClass: null | string;
-  /** The session's latest events in event-time order: every one within the lateness bound of lastEventTime, at most 64 (README 'Late events'). A late event's features subtract the ones after it. null in a state written before this field: its events then count as dropped up to lastEventTime. */
+  /** The session's latest events in event-time order: every one within the lateness bound of lastEventTime, at most ENRICHER_LATE_EVENTS_KEPT (64; README 'Late events'). A late event's features subtract the ones after it. null in a state written before this field: its events then count as dropped up to lastEventTime. */
   recentEvents: null | Array<SessionEvent>;
   /** Event time of the latest session event dropped from recentEvents (null: none): every dropped event is at or before it, every kept one at or after it. */
   droppedUpTo: null | number;
