@@ -342,7 +342,7 @@ interface StepContext {
 
 async function measureStep(ctx: StepContext): Promise<StepResult> {
   const { settings } = ctx;
-  const source = new MarkedEvents(new ShopperEvents(ctx.idPrefix), ctx.idPrefix, settings.markEvery, (id, at) => ctx.queryable.expect(id, at));
+  const source = new MarkedEvents(new ShopperEvents(ctx.idPrefix), ctx.idPrefix, settings.markEvery, (id, at, user) => ctx.queryable.expect(id, at, user));
   ctx.stats.resetWindow();
   const t0 = Date.now();
   const window = ctx.predictions.openWindow(t0, Infinity);

@@ -23,7 +23,7 @@ export class MarkedEvents implements EventSource {
     private readonly inner: EventSource,
     private readonly idPrefix: string,
     private readonly markEvery: number,
-    private readonly onMarker: (messageId: string, sentAtMs: number) => void,
+    private readonly onMarker: (messageId: string, sentAtMs: number, user: string) => void,
   ) {}
 
   next(count: number): SegmentEvent[] {
@@ -34,8 +34,9 @@ export class MarkedEvents implements EventSource {
       this.sinceMarker = 0;
       const base = events[i]!;
       const messageId = `${this.idPrefix}m${++this.markers}`;
-      events[i] = { ...base, messageId, anonymousId: MARKER_USERS[this.markers % MARKER_USERS.length]!, userId: undefined, timestamp: new Date(now).toISOString() };
-      this.onMarker(messageId, now);
+      const user = MARKER_USERS[this.markers % MARKER_USERS.length]!;
+      events[i] = { ...base, messageId, anonymousId: user, userId: undefined, timestamp: new Date(now).toISOString() };
+      this.onMarker(messageId, now, user);
     }
     return events;
   }
@@ -55,8 +56,8 @@ interface MarkerArrival {
  * started is counted at the next one, so a latency is overstated by up to one interval (plus a slow poll's time).
  */
 export class QueryableProbe {
-  /** messageId → when the load driver generated it (a lower bound of received_at, for the poll's time filter). */
-  private readonly pending = new Map<string, number>();
+  /** messageId → when the load driver generated it (a lower bound of received_at, for the poll's time filter), and its user. */
+  private readonly pending = new Map<string, { sentAt: number; user: string }>();
   private readonly arrivals: MarkerArrival[] = [];
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
@@ -69,8 +70,8 @@ export class QueryableProbe {
     private readonly intervalMs = 200,
   ) {}
 
-  expect(messageId: string, sentAtMs: number): void {
-    this.pending.set(messageId, sentAtMs);
+  expect(messageId: string, sentAtMs: number, user: string): void {
+    this.pending.set(messageId, { sentAt: sentAtMs, user });
   }
 
   start(): this {
@@ -95,21 +96,26 @@ export class QueryableProbe {
     const histogram = new LatencyHistogram();
     for (const a of this.arrivals) if (a.receivedAt >= fromMs && a.receivedAt < toMs) histogram.record(a.queryableAt - a.receivedAt);
     let stillPending = 0;
-    for (const sentAt of this.pending.values()) if (sentAt >= fromMs - 5_000 && sentAt < toMs) stillPending += 1;
+    for (const { sentAt } of this.pending.values()) if (sentAt >= fromMs - 5_000 && sentAt < toMs) stillPending += 1;
     return { histogram, stillPending };
   }
 
   private async pollOnce(): Promise<void> {
     if (this.pending.size === 0) return;
     const startedAt = Date.now();
-    let since = Infinity;
-    for (const sentAt of this.pending.values()) since = Math.min(since, sentAt);
+    // Per marker user, its oldest pending marker: a user's events reach the table in order (one partition, one
+    // enricher), so everything of that user before it was seen already. One time bound for all users would make every
+    // poll return again the markers of users on partitions that are ahead, while one partition lags.
+    const sinceByUser = new Map<string, number>();
+    for (const { sentAt, user } of this.pending.values()) sinceByUser.set(user, Math.min(sinceByUser.get(user) ?? Infinity, sentAt));
+    const users = [...sinceByUser.keys()];
     try {
       const result = await this.client.query({
         query: `SELECT message_id, toUnixTimestamp64Milli(received_at) AS received_ms FROM events
-                WHERE user_key IN {users:Array(String)} AND received_at >= fromUnixTimestamp64Milli({since:Int64})`,
+                WHERE user_key IN {users:Array(String)}
+                  AND toUnixTimestamp64Milli(received_at) >= arrayElement({since:Array(Int64)}, indexOf({users:Array(String)}, user_key))`,
         // received_at ≥ generation time less a second: same machine, but a batch may wait for a connection.
-        query_params: { users: MARKER_USERS, since: Math.floor(since) - 1_000 },
+        query_params: { users, since: users.map((u) => Math.floor(sinceByUser.get(u)!) - 1_000) },
         format: 'JSONEachRow',
       });
       const rows = await result.json<{ message_id: string; received_ms: string | number }>();
