@@ -25,9 +25,9 @@ export const enricherEnv = {
   /**
    * Most of a session's latest events kept per visitor (all those within the lateness bound, up to this many), from
    * which a late event's features leave out the events after it; a late event older than the dropped ones gets a
-   * lower bound (README "Late events"). About 77 bytes of memory and 9 of changelog each. @default 64
+   * lower bound (README "Late events"). About 77 bytes of memory and 9 of changelog each. @default 16
    */
-  ENRICHER_LATE_EVENTS_KEPT: env.int(64, 1),
+  ENRICHER_LATE_EVENTS_KEPT: env.int(16, 1),
   /** Longest a partition's state restore may take before the enricher gives up on the batch (and retries). @default 300 */
   ENRICHER_RESTORE_TIMEOUT_S: env.int(300, 1),
   /** Client timestamps further in the future than this are replaced by the receive time, seconds. @default 300 */

@@ -8,12 +8,13 @@ export interface SessionSnapshot {
 
 /**
  * Most of a session's latest events kept in its state (`VisitorState.recentEvents`) by default
- * (ENRICHER_LATE_EVENTS_KEPT), so that a late event's features can leave out the events after it. 64 covers a
- * visitor's events within the lateness bound (5 min) up to one event every ~5 s; past that the oldest are dropped and
- * a late event older than them gets a lower bound (`asOf: 'lower_bound'`). It also bounds the visitor's changelog
+ * (ENRICHER_LATE_EVENTS_KEPT), so that a late event's features can leave out the events after it. Delivery reorders a
+ * few events (two batches in flight, a retry), so 16 covers a late event unless 16 of the visitor's events arrived
+ * after it within the lateness bound; past that the oldest are dropped and a late event older than them gets a lower
+ * bound (`asOf: 'lower_bound'`). 16, not more: memory at the bound is per visitor, and a partition holds 200k. It also bounds the visitor's changelog
  * record (~9 B per kept event) and memory (~77 B each).
  */
-export const RECENT_EVENTS_CAP = 64;
+export const RECENT_EVENTS_CAP = 16;
 
 /**
  * How a vector's counters relate to the session's events at or before its event time: all of them ('latest', an

@@ -3,7 +3,7 @@
 // changelog under its own topic prefix on KAFKA_BROKERS, then deletes it.
 //   KAFKA_BROKERS=127.0.0.1:19092 node --expose-gc --import tsx services/enricher/src/state-cost.measure.ts [visitors] [messagesPerVisitor] [keptEventsPerVisitor]
 // keptEventsPerVisitor: the session events each visitor keeps for late events (default 7, all of its session's;
-// 64, RECENT_EVENTS_CAP, is the worst case).
+// 16, RECENT_EVENTS_CAP, is the worst case at the default cap).
 import { randomUUID } from 'node:crypto';
 import { topicsFor, type SessionEventKind, type VisitorState } from '@telltale/contracts';
 import { createKafkaClient, ensureTopics, openPartitionWriter, readPartition, type TransactionRecord } from '@telltale/kafka';
