@@ -89,4 +89,14 @@ describe('no or unknown user agent', () => {
     expect(fields.userAgent).toHaveLength(1_024);
     expect(fields.browserName).toBe('Chrome');
   });
+
+  it('parses a user agent once: the same string gives the same fields, also after 10,000 others pushed it out', () => {
+    const first = userAgentFieldsOf(ANDROID_CHROME);
+    expect(userAgentFieldsOf(ANDROID_CHROME)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    for (let i = 0; i < 10_001; i += 1) userAgentFieldsOf(`SomeKioskApp/${i}`);
+    const again = userAgentFieldsOf(ANDROID_CHROME);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
 });
