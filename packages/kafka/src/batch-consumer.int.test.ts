@@ -1,22 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { topicsFor, type RawEvent } from '@telltale/contracts';
-import { createLogger, createMetricsRegistry, type Registry } from '@telltale/runtime';
+import { createMetricsRegistry, type Registry } from '@telltale/runtime';
 import { BatchConsumer, type ConsumedRecord } from './batch-consumer';
 import { connectStage, type KafkaStage } from './kafka-stage';
+import { eventually, id, logger } from './kafka.test-helpers';
 
-// NOTE: these helpers repeat two of @telltale/testing's: that package depends on this one, so it cannot be imported here.
-const id = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
-const logger = createLogger('kafka-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const T0 = Date.parse('2024-05-01T10:00:00.000Z');
 const rawEvent = (messageId: string): RawEvent => ({

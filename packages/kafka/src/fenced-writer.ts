@@ -4,6 +4,22 @@ import type { OutgoingRecord } from './avro-producer';
 import type { KafkaClient } from './kafka-client';
 import { brokerErrorCode, rootCause } from './kafka-errors';
 
+/**
+ * A kafkajs producer for Kafka transactions under `transactionalId` (not connected). The broker aborts a transaction
+ * left open for `transactionTimeoutMs` (a writer killed mid-commit).
+ */
+export function transactionalProducer(client: KafkaClient, transactionalId: string, transactionTimeoutMs = 30_000): Producer {
+  return client.kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: transactionTimeoutMs,
+    // NOTE: murmur2 like the Java client and AvroProducer, so a key lands on the partition other writers use.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+}
+
 /** INVALID_PRODUCER_EPOCH (47) and PRODUCER_FENCED (90, which kafkajs 2.2.4 does not know by name). */
 const FENCED_CODES = new Set([47, 90]);
 
@@ -45,15 +61,7 @@ export async function openFencedWriter<T>(
   transactionalId: string,
   opts: { transactionTimeoutMs?: number } = {},
 ): Promise<FencedWriter<T>> {
-  const producer: Producer = client.kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: opts.transactionTimeoutMs ?? 30_000,
-    // NOTE: murmur2 like the Java client and AvroProducer, so a key lands on the partition other writers use.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-  });
+  const producer = transactionalProducer(client, transactionalId, opts.transactionTimeoutMs);
   let transaction: Transaction;
   try {
     await producer.connect();

@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { EnricherStateEntry } from '@telltale/contracts';
-import { createLogger } from '@telltale/runtime';
 import { ProducerFencedError } from './fenced-writer';
 import { connectStage } from './kafka-stage';
 import { openPartitionWriter, readPartition, type TransactionRecord } from './partition-transactions';
+import { id, logger } from './kafka.test-helpers';
 
-// NOTE: repeats a helper of @telltale/testing's: that package depends on this one, so it cannot be imported here.
-const id = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
-const logger = createLogger('kafka-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 const seen = (receivedAt: number): EnricherStateEntry => ({ visitor: null, seenReceivedAt: receivedAt });
 

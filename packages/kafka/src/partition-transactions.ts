@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { CompressionTypes, Partitioners, type IHeaders, type Producer, type Transaction } from 'kafkajs';
+import { CompressionTypes, type IHeaders, type Producer, type Transaction } from 'kafkajs';
 import { AvroCodecError, type Topic } from '@telltale/contracts';
-import { isFenced, ProducerFencedError } from './fenced-writer';
+import { isFenced, ProducerFencedError, transactionalProducer } from './fenced-writer';
 import { RecordTooLargeError } from './kafka-errors';
 import type { KafkaClient } from './kafka-client';
 import { planRequests, recordBytes } from './produce-request-plan';
@@ -51,15 +51,7 @@ export interface PartitionWriterOptions {
  * everything any earlier owner committed, and nothing an earlier owner writes later can be committed.
  */
 export async function openPartitionWriter(client: KafkaClient, transactionalId: string, opts: PartitionWriterOptions): Promise<PartitionTransactionWriter> {
-  const producer: Producer = client.kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: opts.transactionTimeoutMs ?? 30_000,
-    // NOTE: murmur2 like the Java client and AvroProducer, so a key lands on the partition other writers use.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-  });
+  const producer: Producer = transactionalProducer(client, transactionalId, opts.transactionTimeoutMs);
   let transaction: Transaction | undefined;
   try {
     await producer.connect();

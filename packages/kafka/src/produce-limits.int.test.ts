@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { topicsFor, type DeadLetter, type RawEvent, type Topic } from '@telltale/contracts';
-import { createLogger } from '@telltale/runtime';
 import { AvroProducer } from './avro-producer';
 import { RecordTooLargeError } from './kafka-errors';
 import { createKafkaClient, type KafkaClient } from './kafka-client';
 import { connectStage, type KafkaStage } from './kafka-stage';
 import { followTopic } from './topic-follower';
+import { id, logger } from './kafka.test-helpers';
 
-// NOTE: these helpers repeat two of @telltale/testing's: that package depends on this one, so it cannot be imported here.
-const id = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
-const logger = createLogger('kafka-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 function brokers(): string[] {
   const value = process.env.KAFKA_BROKERS;

@@ -1,24 +1,11 @@
 // A stage's metrics on a real broker: records in, out and dead-lettered by reason, chunk processing time, and the
 // end-to-end lag from the receipt time its subscription names, which keeps growing once nothing newer arrives.
-import { randomBytes } from 'node:crypto';
 import { type RawEvent } from '@telltale/contracts';
-import { createLogger, createMetricsRegistry, parseMetricsText, type Registry } from '@telltale/runtime';
+import { createMetricsRegistry, parseMetricsText, type Registry } from '@telltale/runtime';
 import { BatchConsumer } from './batch-consumer';
 import { connectStage, type KafkaStage } from './kafka-stage';
+import { eventually, id, logger } from './kafka.test-helpers';
 
-// NOTE: @telltale/testing depends on this package, so its helpers cannot be imported here.
-const id = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
-const logger = createLogger('kafka-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function value(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const found = parseMetricsText(await registry.metrics()).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
