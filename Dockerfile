@@ -3,7 +3,9 @@
 #   docker build --build-arg SERVICE=sink --build-arg HEALTH_PORT=9102 -t telltale/sink .
 # The image runs the compiled bundle (`node dist/main.js`) with production dependencies only: the same
 # `pnpm build` and `pnpm deploy:services` that CI runs outside Docker (infra/deploy).
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS: the major of the project's own Node (package.json optionalDependencies node-linux-*), which the build
+# stage's pnpm scripts run on too.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 ARG SERVICE

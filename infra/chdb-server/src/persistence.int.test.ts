@@ -6,13 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { startChdbServer } from './server';
 
 jest.setTimeout(60_000);
 
 const PACKAGE_DIR = path.resolve(__dirname, '..');
-const TSX = path.resolve(PACKAGE_DIR, '../../node_modules/.bin/tsx');
+// NOTE: this process's node with tsx's loader, as the launcher runs it: the project's Node whatever PATH says, and one
+// process that gets our signals itself (the tsx CLI would run main.ts in a grandchild and relay them).
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const MAIN = path.join(PACKAGE_DIR, 'src/main.ts');
 
 function freePort(): Promise<number> {
@@ -36,7 +39,7 @@ interface Cli {
 }
 
 function startCli(env: Record<string, string>): Cli {
-  const child = spawn(TSX, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   let buf = '';

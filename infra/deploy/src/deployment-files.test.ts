@@ -34,9 +34,9 @@ describe('Dockerfile', () => {
   const stageStarts = lines.flatMap((l, i) => (l.startsWith('FROM ') ? [i] : []));
   const finalStage = lines.slice(stageStarts[stageStarts.length - 1]);
 
-  test('is multi-stage on a slim Node 20 base, building with the same pnpm build and deploy as CI', () => {
+  test('is multi-stage on a slim Node 24 base, building with the same pnpm build and deploy as CI', () => {
     expect(lines.filter((l) => l.startsWith('FROM ')).length).toBeGreaterThanOrEqual(2);
-    expect(lines).toContain('ARG NODE_IMAGE=node:20-bookworm-slim');
+    expect(lines).toContain('ARG NODE_IMAGE=node:24-bookworm-slim');
     expect(lines.join('\n')).toMatch(/RUN pnpm build "\$\{SERVICE\}" && pnpm deploy:services --out \/deploy "\$\{SERVICE\}"/);
   });
 

@@ -17,9 +17,9 @@ const CHDB_MAIN = path.join(REPO_ROOT, 'infra/chdb-server/src/main.ts');
  * for more than ~30 ms (a trainer fitting a model) it relays SIGTERM a second time (our ServiceLifecycle then exits
  * at once) or SIGKILLs it. One process gets exactly the signal we send.
  */
-export function tsxCommand(script: string): { command: string; args: string[] } {
+export function tsxCommand(script: string, node: string = process.execPath): { command: string; args: string[] } {
   const loader = pathToFileURL(require.resolve('tsx', { paths: [REPO_ROOT] })).href;
-  return { command: process.execPath, args: ['--import', loader, script] };
+  return { command: node, args: ['--import', loader, script] };
 }
 
 export interface SpawnTsxOptions {
@@ -40,11 +40,16 @@ export interface SpawnTsxOptions {
    * SIGKILL, and a child that watches it ('disconnect') stops with us: the tie that makes `detached` safe.
    */
   ipc?: boolean;
+  /**
+   * The node binary. NOTE: this process's own by default, so that the project's Node (package.json
+   * optionalDependencies) runs the children too, not whichever `node` comes first on PATH. @default process.execPath
+   */
+  node?: string;
 }
 
 /** Starts a TypeScript entry point as one node process (see tsxCommand), its output to a log file if asked. */
 export function spawnTsx(script: string, opts: SpawnTsxOptions): ChildProcess {
-  const { command, args } = tsxCommand(script);
+  const { command, args } = tsxCommand(script, opts.node);
   return spawnLogged(command, args, opts);
 }
 
@@ -179,12 +184,13 @@ export interface ChdbReadyMessage {
   url: string;
 }
 
-function spawnChdbServer(opts: { port: number; dataDir: string; logFile?: string; truncate?: boolean }): ChildProcess {
+function spawnChdbServer(opts: { port: number; dataDir: string; logFile?: string; truncate?: boolean; node?: string }): ChildProcess {
   mkdirSync(opts.dataDir, { recursive: true });
   return spawnTsx(CHDB_MAIN, {
     env: { ...process.env, CHDB_PORT: String(opts.port), CHDB_HOST: '127.0.0.1', CHDB_DATA_DIR: opts.dataDir },
     logFile: opts.logFile,
     truncate: opts.truncate,
+    node: opts.node,
     // Own process group: a terminal's Ctrl-C reaches only the launcher, which stops ClickHouse after the services.
     // The IPC channel stops it when its parent dies.
     detached: true,
@@ -215,7 +221,8 @@ export function readyMessage(child: ChildProcess, signal: AbortSignal): Promise<
   });
 }
 
-export function clickHouseProcessSpec(opts: { port: number; dataDir: string; logFile: string }): ProcessSpec<'clickhouse'> {
+/** `node`: the binary that runs chdb-server. @default process.execPath */
+export function clickHouseProcessSpec(opts: { port: number; dataDir: string; logFile: string; node?: string }): ProcessSpec<'clickhouse'> {
   const truncate = firstTruncates();
   return {
     name: 'clickhouse',

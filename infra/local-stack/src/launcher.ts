@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startTraffic, type TrafficOptions, type TrafficRun } from '@telltale/traffic-generator';
 import { REPO_ROOT, clickHouseProcessSpec, kafkaProcessSpec } from './infrastructure';
@@ -45,6 +46,34 @@ export function launcherSettings(env: NodeJS.ProcessEnv = process.env): Launcher
   };
 }
 
+export interface ChildNode {
+  path: string;
+  /** As `node --version` prints it, e.g. v24.22.3. */
+  version: string;
+}
+
+/**
+ * TELLTALE_NODE: the node binary that runs the services and the embedded ClickHouse, e.g. for a benchmark of the
+ * same stack on two Node versions; it must exist and run. The launcher itself (and the traffic generator in it) and
+ * the reaper keep the launcher's node. Not part of launcherSettings: `pnpm stop` must not depend on it.
+ * @default process.execPath, the launcher's own node: under `pnpm start`, the project's (package.json)
+ */
+export function childNode(env: NodeJS.ProcessEnv = process.env): ChildNode {
+  const raw = env.TELLTALE_NODE?.trim();
+  if (!raw) return { path: process.execPath, version: process.version };
+  const file = path.resolve(raw);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`TELLTALE_NODE must be the path of a node binary; ${JSON.stringify(raw)} is not a file`);
+  }
+  const run = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const version = run.stdout?.trim() ?? '';
+  if (run.status !== 0 || !/^v\d+\.\d+\.\d+$/.test(version)) {
+    const why = run.error?.message ?? (run.signal ? `killed by ${run.signal}` : `exit ${run.status}${run.stderr ? `: ${run.stderr.trim().split('\n')[0]}` : ''}`);
+    throw new Error(`TELLTALE_NODE=${JSON.stringify(raw)} does not run as node (\`${file} --version\`: ${why}${run.status === 0 ? `, printed ${JSON.stringify(version)}` : ''})`);
+  }
+  return { path: file, version };
+}
+
 /** True when `pid` runs and is a launcher (this file's start.ts), not a process that got a recycled pid. */
 export function isLauncher(pid: number): boolean {
   return isRunning(pid) && (commandLineOf(pid) ?? []).some((arg) => arg.endsWith('local-stack/src/start.ts'));
@@ -83,6 +112,8 @@ export interface LocalStackOptions {
   /** Synthetic traffic once everything is healthy; none when undefined. */
   traffic?: Omit<TrafficOptions, 'collectorUrl'>;
   log: (line: string) => void;
+  /** The node binary for the services and chdb-server (see childNode). @default process.execPath */
+  node?: string;
 }
 
 export class LocalStack {
@@ -123,7 +154,7 @@ export class LocalStack {
         );
     this.clickhouse = settings.externalClickHouse
       ? undefined
-      : new SupervisedProcess(clickHouseProcessSpec({ port: ports.clickhouse, dataDir: path.join(localDir, 'chdb'), logFile: path.join(logDir, 'clickhouse.log') }), {
+      : new SupervisedProcess(clickHouseProcessSpec({ port: ports.clickhouse, dataDir: path.join(localDir, 'chdb'), logFile: path.join(logDir, 'clickhouse.log'), node: opts.node }), {
           ...events,
           log,
         });
@@ -134,6 +165,7 @@ export class LocalStack {
       logDir,
       log,
       events,
+      node: opts.node,
     });
     this.state = {
       launcherPid: process.pid,

@@ -52,6 +52,8 @@ export interface PipelineOptions {
   /** Status changes and spawns, e.g. for a stack file and a reaper. */
   events?: Omit<SupervisorEvents, 'log'>;
   restartPolicy?: Partial<RestartPolicy>;
+  /** The node binary that runs the services (the launcher's TELLTALE_NODE). @default process.execPath */
+  node?: string;
 }
 
 /** A supervised service: its pid, exit and restarts follow the current incarnation. */
@@ -141,7 +143,7 @@ function serviceProcessSpec(spec: ServiceSpec, opts: PipelineOptions, logDir: st
     // in order, and lets the SIGKILL fallback take anything the service started with it. The IPC channel ties its
     // life to ours.
     spawn: () =>
-      spawnTsx(path.join(REPO_ROOT, 'services', spec.name, 'src/main.ts'), { cwd: REPO_ROOT, env, logFile, truncate: spawned++ === 0, detached: true, ipc: true }),
+      spawnTsx(path.join(REPO_ROOT, 'services', spec.name, 'src/main.ts'), { cwd: REPO_ROOT, env, logFile, truncate: spawned++ === 0, detached: true, ipc: true, node: opts.node }),
     waitReady: (child, signal) => pollUntil(async () => (await healthOf(url, child.pid)).healthy === true, signal),
     readyTimeoutMs: opts.healthTimeoutMs ?? 90_000,
     stopTimeoutMs: opts.stopTimeoutMs ?? 20_000,

@@ -4,7 +4,7 @@ import { clickhouseEnv, createClickHouseClient, settingsFromEnv, type ClickHouse
 import { createLogger, loadConfig } from '@telltale/runtime';
 import { loadTrafficConfig, trafficOptions, type TrafficLogger } from '@telltale/traffic-generator';
 import { DashboardSampler, renderDashboard, statusLine, type DashboardSnapshot } from './dashboard';
-import { LocalStack, launcherSettings, preflightProblems, type LauncherSettings } from './launcher';
+import { LocalStack, childNode, launcherSettings, preflightProblems, type LauncherSettings } from './launcher';
 
 // `pnpm start`: local Kafka + embedded ClickHouse (unless KAFKA_BROKERS / CLICKHOUSE_URL point elsewhere), the five
 // services, synthetic traffic and a live dashboard, all supervised (see launcher.ts). Every way this process can end
@@ -78,6 +78,7 @@ class StopRequest {
 
 async function main(): Promise<number> {
   const settings = launcherSettings();
+  const node = childNode();
   const out = new Output();
   const say = (line: string) => out.say(line);
   const stop = new StopRequest();
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
   // One development write key (source `dev`), which the traffic generator sends, unless sources are configured;
   // COLLECTOR_WRITE_KEYS set empty runs the collector in its open mode (no key needed).
   const devWriteKey = process.env.COLLECTOR_WRITE_KEYS === undefined && !process.env.COLLECTOR_SOURCES_FILE ? trafficConfig.TRAFFIC_WRITE_KEY : undefined;
+  say(`node for the services and chDB: ${node.version} (${node.path})`);
   if (devWriteKey !== undefined) say(`write key: ${devWriteKey} (source dev): curl -u '${devWriteKey}:' localhost:${settings.ports.collector}/v1/batch …`);
 
   const stack = new LocalStack(settings, {
@@ -124,6 +126,7 @@ async function main(): Promise<number> {
     },
     traffic: noTraffic ? undefined : { ...trafficOptions(trafficConfig), logger: fileLogger(path.join(settings.logDir, 'traffic-generator.log')) },
     log: (line) => say(`  ${line}`),
+    node: node.path,
   });
 
   let startFailed = false;

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { toClickHouseTime, type ClickHouseClient } from '@telltale/clickhouse';
 import { topicsFor, type Model } from '@telltale/contracts';
 import { followTopic, type KafkaClient } from '@telltale/kafka';
@@ -13,6 +14,8 @@ import { loadTrainerConfig } from './trainer.config';
 import type { RunResult } from './trainer.service';
 
 const logger = testLogger('trainer-test');
+/** The CLI runs on this process's node (the project's, whatever PATH says) with tsx's loader. */
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
 /** Every model on the topic, read from the beginning until `count` have arrived. */
 async function readModels(kafka: KafkaClient, prefix: string, count: number): Promise<Model[]> {
@@ -241,7 +244,7 @@ describe('trainer against real Kafka and ClickHouse', () => {
     });
 
     it('refuses to publish; the --once CLI says why and exits 2', async () => {
-      const result = spawnSync(path.resolve(__dirname, '../../../node_modules/.bin/tsx'), [path.join(__dirname, 'main.ts'), '--once'], {
+      const result = spawnSync(process.execPath, ['--import', TSX_LOADER, path.join(__dirname, 'main.ts'), '--once'], {
         env: {
           ...process.env,
           TOPIC_PREFIX: prefix,
@@ -270,7 +273,7 @@ describe('trainer against real Kafka and ClickHouse', () => {
 
     it('--export writes the rows a run would train on as CSV', async () => {
       const file = path.join(mkdtempSync(path.join(tmpdir(), 'trainer-export-')), 'rows.csv');
-      const result = spawnSync(path.resolve(__dirname, '../../../node_modules/.bin/tsx'), [path.join(__dirname, 'main.ts'), '--export', file], {
+      const result = spawnSync(process.execPath, ['--import', TSX_LOADER, path.join(__dirname, 'main.ts'), '--export', file], {
         env: { ...process.env, CLICKHOUSE_DATABASE: db.settings.database, LOG_LEVEL: 'warn' },
         encoding: 'utf8',
         timeout: 90_000,
