@@ -7,16 +7,19 @@ import { REPO_ROOT } from '@telltale/local-stack';
 import { benchCodec } from './codec.bench';
 import { benchCollectorLinger } from './collector-linger.bench';
 import { benchE2e } from './e2e/e2e.bench';
+import { benchLoadDriver } from './load-driver.bench';
 import { benchMl } from './ml.bench';
 
 const SCENARIOS: Record<string, () => unknown> = {
   codec: benchCodec,
   'collector-linger': benchCollectorLinger,
   ml: benchMl,
+  // The load driver's own CPU per event, pre-encoded bodies against JSON built per request (40 s).
+  'load-driver': benchLoadDriver,
   // The whole pipeline on a local stack, minutes long: only when asked by name (`pnpm bench e2e`).
   e2e: benchE2e,
 };
-const ONLY_WHEN_NAMED = new Set(['e2e']);
+const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver']);
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);

@@ -54,6 +54,21 @@ describe('LoadDriver', () => {
     }
   });
 
+  test('a source without pre-encoded batches: the driver builds the JSON, with the same bookkeeping', async () => {
+    const collector = await collectorAnswering(() => 200);
+    try {
+      const shoppers = new ShopperEvents('obj-');
+      const driver = new LoadDriver({ collectorUrl: collector.url, source: { next: (n) => shoppers.next(n) }, maxEvents: 75, batchSize: 50 }).start();
+      expect(await driver.drained(30_000)).toBe(true);
+      const stats = await driver.stop(1_000);
+
+      expect(stats).toMatchObject({ generated: 75, acknowledged: 75, requests: 2 });
+      expect(driver.acknowledged).toEqual(new Set(collector.posted.flatMap((p) => p.ids)));
+    } finally {
+      await collector.close();
+    }
+  });
+
   test('a 4xx is final and never acknowledged', async () => {
     const collector = await collectorAnswering(() => 400);
     try {

@@ -1,4 +1,4 @@
-import type { SegmentEvent } from '@telltale/traffic-generator';
+import http from 'node:http';
 import type { EventSource } from './shopper-events';
 import { sleep, withDeadline } from './stack-processes';
 
@@ -37,6 +37,14 @@ export interface LoadStats {
   durationMs: number;
 }
 
+/** One batch as the driver posts it, whichever way its source builds it. */
+interface Outgoing {
+  count: number;
+  /** The request body of an attempt sent at `atMs`. */
+  body(atMs: number): Buffer;
+  messageIds(): Iterable<string>;
+}
+
 type Answer = { kind: 'acknowledged' } | { kind: 'refused'; label: string; detail: string } | { kind: 'retry'; label: string; retryAfterMs?: number };
 
 /**
@@ -45,30 +53,40 @@ type Answer = { kind: 'acknowledged' } | { kind: 'refused'; label: string; detai
  * answered or stop() gives up: the pipeline owes us every 200'd event once, and de-duplicates the retries.
  * Rate control: with eventsPerSecond, batches leave on a schedule; without, as fast as `connections` requests are
  * answered.
+ * NOTE: the driver runs on the cores of the pipeline it loads, so it is built to cost little per event: bodies come
+ * pre-encoded from sources that offer `nextEncoded` (ShopperEvents does), and requests go through node:http on
+ * kept-alive connections (fetch's streams and Request/Response objects were most of what remained).
  */
 export class LoadDriver {
   /** messageIds answered with 200. */
   readonly acknowledged = new Set<string>();
-  private readonly url: string;
+  private readonly url: URL;
+  private readonly agent: http.Agent;
   private readonly batchSize: number;
   private readonly connections: number;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly giveUp = new AbortController();
   private readonly givenUp = new Promise<void>((resolve) => this.giveUp.signal.addEventListener('abort', () => resolve(), { once: true }));
+  /** Requests on the wire: destroyed when stop() gives up (one abort listener for all, not one per request). */
+  private readonly requests = new Set<http.ClientRequest>();
   private readonly counts = { generated: 0, rejected: 0, abandoned: 0, requests: 0, retries: 0 };
   private readonly answers: Record<string, number> = {};
   private readonly refusals: string[] = [];
   private startedAt = 0;
   private lastAckAt = 0;
   private stopping = false;
-  private requestStop!: () => void;
-  private readonly stopRequested = new Promise<void>((resolve) => (this.requestStop = resolve));
+  /** Ends the pump's current pause early: stop() and every answered delivery call it. */
+  private wake: (() => void) | undefined;
   private pump: Promise<void> | undefined;
 
   constructor(private readonly opts: LoadDriverOptions) {
-    this.url = new URL('/v1/batch', opts.collectorUrl).toString();
+    this.url = new URL('/v1/batch', opts.collectorUrl);
     this.batchSize = opts.batchSize ?? 50;
     this.connections = opts.connections ?? 16;
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: this.connections });
+    this.giveUp.signal.addEventListener('abort', () => {
+      for (const req of this.requests) req.destroy();
+    });
   }
 
   start(): this {
@@ -113,13 +131,14 @@ export class LoadDriver {
    */
   async stop(deadlineMs: number): Promise<LoadStats> {
     this.stopping = true;
-    this.requestStop();
+    this.wake?.();
     await this.pump;
     if (this.inFlight.size > 0) {
       await withDeadline(Promise.allSettled([...this.inFlight]), deadlineMs);
       this.giveUp.abort();
       await Promise.allSettled([...this.inFlight]);
     }
+    this.agent.destroy();
     return this.stats();
   }
 
@@ -130,14 +149,14 @@ export class LoadDriver {
     let scheduled = 0;
     while (!this.stopping && this.counts.generated < max) {
       if (this.inFlight.size >= this.connections) {
-        await Promise.race([...this.inFlight, this.stopRequested]);
+        await this.pause();
         continue;
       }
       if (rate !== undefined) {
         const dueAt = scheduleStart + (scheduled * 1000) / rate;
         const now = Date.now();
         if (dueAt > now) {
-          await Promise.race([sleep(dueAt - now), this.stopRequested]);
+          await this.pause(dueAt - now);
           continue;
         }
         // NOTE: after a stall (every connection busy retrying) the schedule restarts instead of firing the whole
@@ -147,28 +166,68 @@ export class LoadDriver {
           scheduled = 0;
         }
       }
-      const batch = this.opts.source.next(Math.min(this.batchSize, max - this.counts.generated));
-      this.counts.generated += batch.length;
-      scheduled += batch.length;
-      const delivery: Promise<void> = this.deliver(batch).finally(() => this.inFlight.delete(delivery));
+      const batch = this.take(Math.min(this.batchSize, max - this.counts.generated));
+      this.counts.generated += batch.count;
+      scheduled += batch.count;
+      const delivery: Promise<void> = this.deliver(batch).finally(() => {
+        this.inFlight.delete(delivery);
+        // Only a pump waiting for a free connection needs to know; one sleeping until the next batch is due does not.
+        if (this.inFlight.size === this.connections - 1) this.wake?.();
+      });
       this.inFlight.add(delivery);
     }
   }
 
-  private async deliver(batch: SegmentEvent[]): Promise<void> {
+  /**
+   * Until `ms` pass (without: until woken), or a delivery ends, or stop(). NOTE: one timer and one promise per pause;
+   * racing every in-flight promise and a never-settling stop promise attached a reaction to each, per batch.
+   */
+  private pause(ms?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private take(count: number): Outgoing {
+    const source = this.opts.source;
+    if (source.nextEncoded) {
+      const encoded = source.nextEncoded(count);
+      return {
+        count: encoded.count,
+        body: (atMs) => {
+          encoded.stampSentAt(atMs);
+          return encoded.body;
+        },
+        messageIds: () => encoded.messageIds(),
+      };
+    }
+    const events = source.next(count);
+    return {
+      count: events.length,
+      body: (atMs) => Buffer.from(JSON.stringify({ batch: events, sentAt: new Date(atMs).toISOString() })),
+      messageIds: () => events.map((e) => e.messageId),
+    };
+  }
+
+  private async deliver(batch: Outgoing): Promise<void> {
     for (let attempt = 0; !this.giveUp.signal.aborted; attempt++) {
       if (attempt > 0) this.counts.retries += 1;
       this.counts.requests += 1;
       const answer = await this.post(batch);
       if (answer.kind === 'acknowledged') {
         this.count('200');
-        for (const event of batch) this.acknowledged.add(event.messageId);
+        for (const id of batch.messageIds()) this.acknowledged.add(id);
         this.lastAckAt = Date.now();
         return;
       }
       this.count(answer.label);
       if (answer.kind === 'refused') {
-        this.counts.rejected += batch.length;
+        this.counts.rejected += batch.count;
         if (this.refusals.length < 5) this.refusals.push(`${answer.label}: ${answer.detail}`);
         return;
       }
@@ -176,29 +235,57 @@ export class LoadDriver {
       const backoffMs = answer.retryAfterMs ?? Math.random() * Math.min(2_000, 100 * 2 ** attempt);
       await Promise.race([sleep(backoffMs), this.givenUp]);
     }
-    this.counts.abandoned += batch.length;
+    this.counts.abandoned += batch.count;
   }
 
-  private async post(batch: SegmentEvent[]): Promise<Answer> {
-    const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000);
-    try {
-      const res = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        // sentAt is this attempt's time: the enricher corrects device clock skew with receivedAt - sentAt.
-        body: JSON.stringify({ batch, sentAt: new Date().toISOString() }),
-        signal: AbortSignal.any([timeout, this.giveUp.signal]),
-      });
-      const text = await res.text();
-      if (res.status === 200) return { kind: 'acknowledged' };
-      if (res.status >= 500 || res.status === 429) {
-        const retryAfterS = Number(res.headers.get('retry-after'));
-        return { kind: 'retry', label: String(res.status), retryAfterMs: retryAfterS > 0 ? Math.min(retryAfterS, 5) * 1000 : undefined };
-      }
-      return { kind: 'refused', label: String(res.status), detail: text.slice(0, 300) };
-    } catch {
-      return { kind: 'retry', label: timeout.aborted ? 'timeout' : 'network' };
-    }
+  private post(batch: Outgoing): Promise<Answer> {
+    // sentAt is this attempt's time: the enricher corrects device clock skew with receivedAt - sentAt.
+    const body = batch.body(Date.now());
+    return new Promise<Answer>((resolve) => {
+      let answered = false;
+      let timedOut = false;
+      const done = (answer: Answer) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        this.requests.delete(req);
+        resolve(answer);
+      };
+      const failed = () => done({ kind: 'retry', label: timedOut ? 'timeout' : 'network' });
+      const req = http.request(
+        this.url,
+        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          res.once('error', failed);
+          if (status === 200) {
+            // The answer's body says nothing the status does not: read and dropped, so the connection is reused.
+            res.resume();
+            res.once('end', () => done({ kind: 'acknowledged' }));
+            return;
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.once('end', () => {
+            if (status >= 500 || status === 429) {
+              const retryAfterS = Number(res.headers['retry-after']);
+              done({ kind: 'retry', label: String(status), retryAfterMs: retryAfterS > 0 ? Math.min(retryAfterS, 5) * 1000 : undefined });
+            } else {
+              done({ kind: 'refused', label: String(status), detail: Buffer.concat(chunks).toString('utf8').slice(0, 300) });
+            }
+          });
+        },
+      );
+      // One attempt's limit, answer included; a slower one is retried like a network error.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy(new Error('request timed out'));
+      }, this.opts.requestTimeoutMs ?? 30_000);
+      req.once('error', failed);
+      if (this.giveUp.signal.aborted) req.destroy();
+      else this.requests.add(req);
+      req.end(body);
+    });
   }
 
   private count(label: string): void {
