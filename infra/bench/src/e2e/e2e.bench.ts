@@ -17,6 +17,19 @@ import { createLogger } from '@telltale/runtime';
 import { collectorAlone, consumerPerformance, directInsert, producerPerformance, sinkAlone, type CollectorAlone, type DirectInsert, type SinkAlone, type ToolRun } from './ceilings';
 import { summariseCpuProfile, type ProfileSummary } from './cpu-profile-summary';
 import { e2eSettings, type E2eSettings } from './e2e-settings';
+import {
+  BENCH_PROCESS,
+  TARGETS,
+  chooseSoakRate,
+  cpuPerEvent,
+  formatEvents,
+  judgeTargets,
+  keptUpWithLoad,
+  soakRss,
+  type CpuPerEvent,
+  type HistoryScalingResult,
+  type TargetVerdict,
+} from './e2e-targets';
 import { renderMarkdown, renderProfiles, renderSvg } from './e2e-report';
 import type { LatencySummary } from './latency-histogram';
 import { MarkedEvents, PredictionProbe, QueryableProbe } from './pipeline-probes';
@@ -25,19 +38,6 @@ import { ProcessStatsSampler, round, type ProcessUsage } from './process-stats';
 // `pnpm bench e2e`: the whole pipeline on this machine (the local stack exactly as `pnpm start` runs it), loaded at
 // stepped rates until it saturates, then the ceilings of its stages in the same run. See e2e-settings.ts for the
 // knobs and the README's Benchmark section for how to read the results.
-
-export const TARGETS = {
-  /** events/s end to end, sustained for 60 s … */
-  e2eRate: 20_000,
-  /** … with event → queryable p95 at most this. */
-  queryableP95Ms: 2_000,
-  /** event → prediction p99 at most this … */
-  predictionP99Ms: 100,
-  /** … at this rate. */
-  predictionRate: 5_000,
-  collectorVsProducerPerf: 0.5,
-  sinkVsDirectInsert: 0.7,
-} as const;
 
 export interface StepResult {
   name: string;
@@ -55,6 +55,8 @@ export interface StepResult {
   /** Largest consumer lag (records) per stage during the step. */
   maxLag: Record<string, number>;
   processes: Record<string, ProcessUsage>;
+  /** CPU time per acknowledged event over the step, per process and for all of `pnpm start`'s (see cpuPerEvent). */
+  cpuUsPerEvent: CpuPerEvent | null;
   /** The load average at the step's end (1 min). */
   load1: number;
   /** Accepted ≥ 95 % of offered, every event queryable, queryable p95 ≤ 2 s. */
@@ -67,6 +69,9 @@ export interface E2eResult {
   machine: Record<string, unknown>;
   steps: StepResult[];
   soak: StepResult[];
+  /** The soak's offered rate and why that one (chooseSoakRate); null without a soak. */
+  soakRate: number | null;
+  soakRateWhy: string;
   peakRssMiB: Record<string, number>;
   /** The soak's start and end, ms on the rssSeries' clock. */
   soakWindowMs: [number, number];
@@ -82,8 +87,12 @@ export interface E2eResult {
     directInsert?: DirectInsert;
     errors: string[];
   };
+  /** Informative: each stage against its ceiling in the same run. */
   ratios: { collectorVsProducerPerf: number | null; sinkVsDirectInsert: number | null; enricherVsConsumerPerf: number | null };
-  targets: Array<{ target: string; measured: string; met: boolean | null }>;
+  /** The trainer (and the live view) on growing history, measured last; null when skipped or failed (historyNote). */
+  history: HistoryScalingResult | null;
+  historyNote?: string;
+  targets: TargetVerdict[];
   profiles: ProfileSummary[];
   durationS: number;
 }
@@ -101,7 +110,7 @@ export async function benchE2e(): Promise<E2eResult> {
   const profileEnv: Record<string, string> = settings.cpuProfile
     ? { NODE_OPTIONS: `--require ${path.join(REPO_ROOT, 'infra/bench/profiling/cpu-profile.preload.cjs')}`, BENCH_CPU_PROFILE_DIR: profileDir }
     : {};
-  log(`profile ${settings.profile}: rates ${settings.rates.join(', ')} events/s, ${settings.stepSeconds} s each; soak ${settings.soakSeconds} s at ${settings.soakRate}; stack in ${settings.dir} (port offset ${settings.portOffset})${settings.cpuProfile ? '; CPU profiles on' : ''}`);
+  log(`profile ${settings.profile}: rates ${settings.rates.join(', ')} events/s, ${settings.stepSeconds} s each; soak ${settings.soakSeconds} s at ${settings.soakRate ?? 'the highest step rate that keeps up'}; history ${settings.history ? settings.historySizes.map(formatEvents).join(', ') : 'skipped'}; stack in ${settings.dir} (port offset ${settings.portOffset})${settings.cpuProfile ? '; CPU profiles on' : ''}`);
   const loadAtStart = os.loadavg();
   // The bench process runs the load driver and the probes on the same cores: its own profile says what that costs.
   const selfProfile = settings.cpuProfile ? startSelfProfile() : undefined;
@@ -118,10 +127,8 @@ export async function benchE2e(): Promise<E2eResult> {
   });
   let clickhouse: ClickHouseClient | undefined;
   const lag = new ConsumerLagSampler(() => (['enricher', 'sink', 'scorer'] as const).map((service) => ({ service, url: stack.process(service).url })), 2_000);
-  const stats = new ProcessStatsSampler(() => [
-    ...stack.knownPids().filter((p) => !['launcher', 'reaper'].includes(p.name)),
-    { name: 'bench (load driver, probes)', pid: process.pid },
-  ]);
+  // Every process `pnpm start` runs, the launcher and its reaper included (stack.json names them all), and this one.
+  const stats = new ProcessStatsSampler(() => [...stack.knownPids(), { name: BENCH_PROCESS, pid: process.pid }]);
   const predictions = new PredictionProbe(runId);
   let queryable: QueryableProbe | undefined;
   const kafkaLogger = createLogger('bench', 'warn');
@@ -131,11 +138,14 @@ export async function benchE2e(): Promise<E2eResult> {
     machine: {},
     steps: [],
     soak: [],
+    soakRate: null,
+    soakRateWhy: '',
     peakRssMiB: {},
     soakWindowMs: [0, 0],
     rssSeries: {},
     ceilings: { recordBytes: 0, errors: [] },
     ratios: { collectorVsProducerPerf: null, sinkVsDirectInsert: null, enricherVsConsumerPerf: null },
+    history: null,
     targets: [],
     profiles: [],
     durationS: 0,
@@ -166,7 +176,7 @@ export async function benchE2e(): Promise<E2eResult> {
       const step = await runStep(`r${rate}`, rate, settings.stepSeconds, true);
       result.steps.push(step);
       log(describeStep(step));
-      if (step.acceptedPerS < 0.9 * rate || !step.allQueryable) {
+      if (!keptUpWithLoad(step)) {
         log(`saturated at ${rate} events/s offered: stepping stops here`);
         break;
       }
@@ -240,17 +250,36 @@ export async function benchE2e(): Promise<E2eResult> {
     } catch (err) {
       result.ceilings.errors.push(`sink alone / direct insert: ${(err as Error).message}`);
     }
-    if (settings.soakSeconds > 0) {
-      log(`soak: ${settings.soakSeconds} s at ${settings.soakRate} events/s offered, measured per minute`);
+    const soak = settings.soakSeconds > 0 ? chooseSoakRate(result.steps, settings.soakRate) : null;
+    if (soak) {
+      result.soakRate = soak.rate;
+      result.soakRateWhy = soak.why;
+      log(`soak: ${settings.soakSeconds} s at ${soak.rate} events/s offered (${soak.why}), measured per minute`);
       result.soakWindowMs = [Date.now() - stats.startedAt, 0];
       const segments = Math.max(1, Math.round(settings.soakSeconds / 60));
       const segmentS = settings.soakSeconds / segments;
       for (let i = 0; i < segments; i++) {
-        const step = await runStep(`soak${i + 1}`, settings.soakRate, segmentS, i === segments - 1);
+        const step = await runStep(`soak${i + 1}`, soak.rate, segmentS, i === segments - 1);
         result.soak.push(step);
         log(describeStep(step));
       }
       result.soakWindowMs[1] = Date.now() - stats.startedAt;
+    }
+
+    // ---- history, last: it writes millions of rows into the bench stack's ClickHouse, which nothing after reads ----
+    if (settings.history) {
+      const idle = await waitForNoLag(stack, settings.drainSeconds * 1000);
+      log(`history: trainer and live view on ${settings.historySizes.map(formatEvents).join(', ')} events${idle === null ? ' (the pipeline still has a backlog)' : ''}`);
+      try {
+        const { measureHistoryScaling } = await loadHistoryScaling();
+        result.history = await measureHistoryScaling({ clickhouseUrl: chUrl, sizes: settings.historySizes, log: (line) => log(`history: ${line}`) });
+        log(`history: trainer ${result.history.trainerRatio.toFixed(2)}×, live view ${result.history.liveViewRatio.toFixed(2)}×`);
+      } catch (err) {
+        result.historyNote = `failed: ${(err as Error).message}`;
+        log(`history ${result.historyNote}`);
+      }
+    } else {
+      result.historyNote = 'skipped (BENCH_E2E_HISTORY=0)';
     }
 
     lag.stop();
@@ -276,7 +305,14 @@ export async function benchE2e(): Promise<E2eResult> {
     sinkVsDirectInsert: c.sinkAlone && c.directInsert ? round(c.sinkAlone.rowsPerS / c.directInsert.rowsPerS, 2) : null,
     enricherVsConsumerPerf: c.consumerPerformance && best > 0 ? round(best / c.consumerPerformance.recordsPerS, 2) : null,
   };
-  result.targets = judgeTargets(result);
+  result.targets = judgeTargets({
+    steps: result.steps,
+    soakRss: soakRss(result.rssSeries, result.soakWindowMs),
+    soakSeconds: result.soak.reduce((sum, s) => sum + s.seconds, 0),
+    soakRate: result.soakRate,
+    history: result.history,
+    historyNote: result.historyNote,
+  });
   if (settings.cpuProfile) {
     await selfProfile?.stopInto(path.join(profileDir, `bench-${process.pid}.cpuprofile`));
     for (const file of readdirSafe(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
@@ -391,6 +427,7 @@ async function measureStep(ctx: StepContext): Promise<StepResult> {
     prediction: { consumed: window.consumed.summary(), scored: window.scored.summary() },
     maxLag,
     processes,
+    cpuUsPerEvent: cpuPerEvent(processes, load.acknowledged),
     load1,
     keptUp: acceptedPerS >= 0.95 * ctx.rate && allQueryable && (queryable.p95Ms ?? Infinity) <= TARGETS.queryableP95Ms,
   };
@@ -412,7 +449,8 @@ function describeStep(s: StepResult): string {
   return (
     `${s.name}: offered ${s.offeredPerS}/s, accepted ${s.acceptedPerS}/s; queryable p50/p95/p99 ${q.p50Ms}/${q.p95Ms}/${q.p99Ms} ms (${q.count} markers, ${q.markersMissing} missing); ` +
     `prediction p50/p99 ${p.p50Ms}/${p.p99Ms} ms (${p.count}); drain ${s.drainS ?? '–'} s; lag ${JSON.stringify(s.maxLag)}; ` +
-    `cpu ${Object.entries(s.processes).map(([n, u]) => `${n.split(' ')[0]} ${u.cpuCores}`).join(', ')}; load ${s.load1}`
+    `cpu ${Object.entries(s.processes).map(([n, u]) => `${n.split(' ')[0]} ${u.cpuCores}`).join(', ')}; ` +
+    `µs/event ${s.cpuUsPerEvent ? `${s.cpuUsPerEvent.pipeline} (bench ${s.cpuUsPerEvent.bench ?? '–'})` : '–'}; load ${s.load1}`
   );
 }
 
@@ -440,67 +478,26 @@ function meanRawEventBytes(encode: (e: RawEvent) => Buffer, idPrefix: string): n
   return Math.round(bytes / events.length);
 }
 
-function judgeTargets(r: E2eResult): E2eResult['targets'] {
-  const all = [...r.steps, ...r.soak];
-  const atTarget = r.steps.filter((s) => s.offeredPerS >= TARGETS.e2eRate);
-  const sustained = atTarget.find((s) => s.keptUp && s.seconds >= 59);
-  const bestKeptUp = r.steps.filter((s) => s.keptUp).reduce<StepResult | undefined>((b, s) => (!b || s.acceptedPerS > b.acceptedPerS ? s : b), undefined);
-  const at5k = r.steps.find((s) => s.offeredPerS === TARGETS.predictionRate);
-  const p99 = at5k?.prediction.consumed.p99Ms ?? null;
-  const rssGrowth = boundedRss(r.rssSeries, r.soakWindowMs);
-  const ms = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v)} ms`);
-  return [
-    {
-      target: `≥ ${TARGETS.e2eRate} events/s end to end for 60 s, queryable p95 ≤ ${TARGETS.queryableP95Ms / 1000} s`,
-      measured: sustained
-        ? `${sustained.acceptedPerS}/s, p95 ${ms(sustained.queryable.p95Ms)}`
-        : `best step that kept up: ${bestKeptUp ? `${bestKeptUp.acceptedPerS}/s (p95 ${ms(bestKeptUp.queryable.p95Ms)})` : 'none'}; at ${TARGETS.e2eRate} offered: ${atTarget[0] ? `${atTarget[0].acceptedPerS}/s accepted, p95 ${ms(atTarget[0].queryable.p95Ms)}, all queryable: ${atTarget[0].allQueryable}` : 'not reached'}`,
-      // A step shorter than 60 s (the quick profile) cannot meet a 60 s target either way.
-      met: all.length === 0 || r.settings.stepSeconds < 60 ? null : sustained !== undefined,
-    },
-    {
-      target: `event → prediction p99 ≤ ${TARGETS.predictionP99Ms} ms at ${TARGETS.predictionRate} events/s`,
-      measured: at5k ? `p99 ${ms(p99)} (p50 ${ms(at5k.prediction.consumed.p50Ms)}, ${at5k.prediction.consumed.count} predictions)` : 'step not run',
-      met: p99 === null ? null : p99 <= TARGETS.predictionP99Ms,
-    },
-    {
-      target: `collector ≥ ${TARGETS.collectorVsProducerPerf}× ProducerPerformance`,
-      measured: r.ratios.collectorVsProducerPerf === null ? '–' : `${r.ratios.collectorVsProducerPerf}× (${r.ceilings.collectorAlone?.eventsPerS} vs ${r.ceilings.producerPerformance?.recordsPerS} records/s)`,
-      met: r.ratios.collectorVsProducerPerf === null ? null : r.ratios.collectorVsProducerPerf >= TARGETS.collectorVsProducerPerf,
-    },
-    {
-      target: `sink ≥ ${TARGETS.sinkVsDirectInsert}× direct insert`,
-      measured: r.ratios.sinkVsDirectInsert === null ? '–' : `${r.ratios.sinkVsDirectInsert}× (${r.ceilings.sinkAlone?.rowsPerS} vs ${r.ceilings.directInsert?.rowsPerS} rows/s)`,
-      met: r.ratios.sinkVsDirectInsert === null ? null : r.ratios.sinkVsDirectInsert >= TARGETS.sinkVsDirectInsert,
-    },
-    {
-      target: `every process's RSS bounded over ${Math.round(r.settings.soakSeconds / 60)} min at ${r.settings.soakRate} events/s offered`,
-      measured: rssGrowth.detail,
-      met: rssGrowth.bounded,
-    },
-  ];
+/** The signature history-scaling.ts exports (written separately; see e2e-targets.ts for its result). */
+interface HistoryScalingModule {
+  measureHistoryScaling(opts: { clickhouseUrl: string; sizes?: number[]; log?: (line: string) => void }): Promise<HistoryScalingResult>;
 }
 
 /**
- * Bounded: over the soak, no pipeline process's RSS in its last third exceeds its largest RSS of the first two thirds
- * by more than 10 % (a leak keeps climbing; a heap that found its size stays under its earlier peaks). The bench's own
- * process (load driver, probes) is reported, not judged.
+ * NOTE: loaded by a computed specifier so that the bench compiles, and every other measurement runs, before
+ * history-scaling.ts exists; its absence fails this one step with a message that says so.
  */
-function boundedRss(series: Record<string, Array<[number, number]>>, [fromMs, toMs]: [number, number]): { bounded: boolean | null; detail: string } {
-  if (toMs <= fromMs) return { bounded: null, detail: 'no soak run' };
-  const grew: string[] = [];
-  const peaks: string[] = [];
-  for (const [name, points] of Object.entries(series)) {
-    const inSoak = points.filter(([t]) => t >= fromMs && t <= toMs);
-    if (inSoak.length < 6) continue;
-    const cut = Math.floor((inSoak.length * 2) / 3);
-    const early = Math.max(...inSoak.slice(0, cut).map(([, v]) => v));
-    const late = Math.max(...inSoak.slice(cut).map(([, v]) => v));
-    const label = name.split(' ')[0]!;
-    peaks.push(`${label} ${Math.max(early, late)} MiB`);
-    if (label !== 'bench' && late > early * 1.1) grew.push(`${label} ${early} → ${late} MiB`);
+async function loadHistoryScaling(): Promise<HistoryScalingModule> {
+  const specifier = './history-scaling';
+  try {
+    return (await import(specifier)) as HistoryScalingModule;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /history-scaling/.test((err as Error).message)) {
+      throw new Error('infra/bench/src/e2e/history-scaling.ts (measureHistoryScaling) does not exist yet: the history target is not measured');
+    }
+    throw err;
   }
-  return { bounded: grew.length === 0, detail: grew.length === 0 ? `max RSS during the soak: ${peaks.join(', ')}` : `still growing in the last third: ${grew.join(', ')}` };
 }
 
 async function describeMachine(client: ClickHouseClient, loadAtStart: number[]): Promise<Record<string, unknown>> {

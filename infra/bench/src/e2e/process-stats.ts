@@ -32,6 +32,8 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 export interface ProcessUsage {
   /** Mean CPU over the window, in cores (1 = one core busy all the time). */
   cpuCores: number;
+  /** CPU time used in the window (utime + stime), s: what CPU per event is computed from. */
+  cpuSeconds: number;
   /** Largest RSS sampled in the window, MiB. */
   maxRssMiB: number;
   /** RSS at the window's end, MiB. */
@@ -89,8 +91,10 @@ export class ProcessStatsSampler {
     const out: Record<string, ProcessUsage> = {};
     for (const [name, t] of this.tracked) {
       const seconds = (t.last.atMs - t.first.atMs) / 1000;
+      const cpuSeconds = t.last.cpuSeconds - t.first.cpuSeconds;
       out[name] = {
-        cpuCores: seconds > 0 ? round((t.last.cpuSeconds - t.first.cpuSeconds) / seconds, 2) : 0,
+        cpuCores: seconds > 0 ? round(cpuSeconds / seconds, 2) : 0,
+        cpuSeconds: round(cpuSeconds, 2),
         maxRssMiB: round(t.maxRss / 2 ** 20, 0),
         endRssMiB: round(t.last.rssBytes / 2 ** 20, 0),
       };
