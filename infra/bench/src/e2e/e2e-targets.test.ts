@@ -112,6 +112,7 @@ describe('judgeTargets', () => {
     const none = judgeTargets(run({ steps: [], soakRss: null, soakRate: null, history: null, historyNote: 'skipped (BENCH_E2E_HISTORY=0)' }));
     expect(none.map((t) => t.met)).toEqual([null, null, null, null, null]);
     expect(none[4]!.measured).toBe('skipped (BENCH_E2E_HISTORY=0)');
+    expect(judgeTargets(run({ soakRss: {}, soakSeconds: 10 }))[3]!.measured).toBe('10 s at 10,000 events/s offered: too short for thirds of the RSS series (one sample per 5 s)');
     // One prediction rate failing is enough, even when the other was not run.
     expect(verdicts(run({ steps: [step(2_500, { prediction: { consumed: { p50Ms: 1, p99Ms: 500, count: 1 } } })] }))[1]).toBe(false);
   });

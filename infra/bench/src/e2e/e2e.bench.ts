@@ -272,7 +272,7 @@ export async function benchE2e(): Promise<E2eResult> {
       log(`history: trainer and live view on ${settings.historySizes.map(formatEvents).join(', ')} events${idle === null ? ' (the pipeline still has a backlog)' : ''}`);
       try {
         const { measureHistoryScaling } = await loadHistoryScaling();
-        result.history = await measureHistoryScaling({ clickhouseUrl: chUrl, sizes: settings.historySizes, log: (line) => log(`history: ${line}`) });
+        result.history = await measureHistoryScaling({ clickhouseUrl: chUrl, sizes: settings.historySizes, log });
         log(`history: trainer ${result.history.trainerRatio.toFixed(2)}×, live view ${result.history.liveViewRatio.toFixed(2)}×`);
       } catch (err) {
         result.historyNote = `failed: ${(err as Error).message}`;

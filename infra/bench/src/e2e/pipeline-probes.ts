@@ -166,6 +166,9 @@ export interface PredictionWindow {
  * Event → prediction: follows the predictions topic; each prediction of this run (its messageId starts with
  * `idPrefix`) is timed from its receivedAt (the collector's receipt, carried through the enricher and the scorer)
  * to the moment this consumer got it. Predictions are assigned to windows by their receivedAt.
+ * NOTE: where a subscriber sees it: followTopic's consumer reads read_committed (kafkajs's default isolation level),
+ * so a prediction counts once the scorer's transaction committed, and the clock is read in the record's own
+ * callback, not after a batch.
  */
 export class PredictionProbe {
   private readonly windows: PredictionWindow[] = [];
