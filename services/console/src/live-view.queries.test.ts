@@ -1,7 +1,10 @@
 import {
   SCORE_BUCKETS,
+  DEAD_LETTER_WINDOW_H,
+  MODEL_RUNS_WINDOW_H,
   deadLettersQuery,
   funnelQuery,
+  liveViewQueries,
   modelsQuery,
   predictionTailQuery,
   scoreHistogramQuery,
@@ -22,15 +25,28 @@ describe('live view queries', () => {
   });
 
   it('passes every value as a query parameter, none in the SQL text', () => {
-    const queries = [funnelQuery(NOW, 5), modelsQuery("o'brien"), scoreHistogramQuery(NOW, 5, "x' OR 1=1"), predictionTailQuery(NOW), deadLettersQuery()];
+    const queries = [funnelQuery(NOW, 5), modelsQuery("o'brien", NOW), scoreHistogramQuery(NOW, 5, "x' OR 1=1"), predictionTailQuery(NOW), deadLettersQuery(NOW)];
     for (const q of queries) {
       expect(q.query).not.toContain("o'brien");
       expect(q.query).not.toContain('OR 1=1');
       expect(q.query).not.toMatch(/2026-11-29/);
     }
-    expect(modelsQuery("o'brien").query_params.model).toBe("o'brien");
+    expect(modelsQuery("o'brien", NOW).query_params.model).toBe("o'brien");
     expect(scoreHistogramQuery(NOW, 5, 'm').query_params).toEqual({ buckets: SCORE_BUCKETS, since: '2026-11-29 11:55:00.250', model: 'm' });
     expect(predictionTailQuery(NOW).query_params.since).toBe('2026-11-29 11:50:00.250');
+  });
+
+  it('bounds every periodic query by a time window (what keeps its cost from growing with history)', () => {
+    const queries = liveViewQueries(NOW, 15, 'm');
+    expect(Object.keys(queries).sort()).toEqual(['dead letters', 'funnel', 'models', 'scores', 'tail']);
+    expect(queries.funnel.query_params.from).toBe('2026-11-29 11:45:00.250');
+    expect(queries.scores.query).toMatch(/WHERE predicted_at >= \{since:DateTime64\(3\)\}/);
+    expect(queries.tail.query).toMatch(/WHERE predicted_at >= \{since:DateTime64\(3\)\}/);
+    expect(queries.models.query).toMatch(/WHERE model_name = \{model:String\} AND trained_at >= \{since:DateTime64\(3\)\}/);
+    expect(queries.models.query_params.since).toBe(new Date(NOW - MODEL_RUNS_WINDOW_H * 3600_000).toISOString().replace('T', ' ').replace('Z', ''));
+    expect(queries['dead letters'].query).toMatch(/WHERE failed_at >= \{since:DateTime64\(3\)\}/);
+    expect(queries['dead letters'].query_params.since).toBe('2026-11-28 12:00:00.250');
+    expect(DEAD_LETTER_WINDOW_H).toBe(24);
   });
 
   it('shapes the funnel row into numbers (UInt64 arrive as strings), and none when no session fell in the window', () => {

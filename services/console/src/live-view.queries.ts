@@ -3,6 +3,11 @@ import { toClickHouseTime } from '@telltale/clickhouse';
 // What the live view asks ClickHouse, and how the answers become the page's numbers. Pure: the SQL and its parameters
 // from the config and the clock, and the rows (as JSONEachRow gives them: 64-bit integers arrive as strings) into
 // plain numbers. Every value reaches the SQL as a query parameter, never spliced into the text.
+//
+// These run every refresh (2 s), so none may cost more as history grows (README "Live view"): each is bounded by a
+// time window on the column its table is partitioned by (toYYYYMM of it), which lets ClickHouse skip every
+// partition and every part whose min/max time lies outside, and by a primary-key prefix where the sorting key
+// allows one. Each says below which bounds it gets.
 
 export interface Query {
   query: string;
@@ -17,10 +22,19 @@ export const TAIL_ROWS = 15;
 export const DEAD_LETTER_GROUPS = 12;
 /** Model runs on the AUC chart, newest last. */
 export const MODEL_RUNS = 60;
+/**
+ * How far back the AUC chart looks for those runs: at the trainer's default interval (30 s) the newest 60 are the
+ * last half hour; a week also shows an hourly trainer's. A trainer idle for longer leaves the chart empty.
+ */
+export const MODEL_RUNS_WINDOW_H = 7 * 24;
+/** Dead letters counted: the last day (the table keeps 30 days; the page is about what goes wrong now). */
+export const DEAD_LETTER_WINDOW_H = 24;
 
 /**
  * The funnel over the events of the last `windowMin` minutes. NOTE: the upper bound is a minute ahead of now: event
  * times are the senders' clocks, and a browser a few seconds fast must not drop out of the window.
+ * Bounds: the view filters events on event_time (partition and part pruning; the sorting key starts with user_key, so
+ * no key prefix), without FINAL since migration 011.
  */
 export function funnelQuery(nowMs: number, windowMin: number): Query {
   return {
@@ -29,22 +43,27 @@ export function funnelQuery(nowMs: number, windowMin: number): Query {
   };
 }
 
-/** Every run of the model, promoted or not, with the AUC it measured: holdout when there was one, else test. */
-export function modelsQuery(modelName: string): Query {
+/**
+ * The newest runs of the model (of the last MODEL_RUNS_WINDOW_H), promoted or not, with the AUC each measured: holdout
+ * when there was one, else test. Bounds: model_name is the sorting key's prefix (model_name, run_id) and trained_at
+ * the partition column, so FINAL merges only the model's granules in the window's parts.
+ */
+export function modelsQuery(modelName: string, nowMs: number): Query {
   return {
     query: `SELECT version, promoted, decision, toUnixTimestamp64Milli(trained_at) AS trained_ms,
                    if(holdout_rows > 0, holdout_auc, test_auc) AS auc, rows
             FROM models FINAL
-            WHERE model_name = {model:String}
+            WHERE model_name = {model:String} AND trained_at >= {since:DateTime64(3)}
             ORDER BY trained_at DESC
             LIMIT {limit:UInt32}`,
-    query_params: { model: modelName, limit: MODEL_RUNS },
+    query_params: { model: modelName, since: toClickHouseTime(nowMs - MODEL_RUNS_WINDOW_H * 3600_000), limit: MODEL_RUNS },
   };
 }
 
 /**
  * Live scores of the last `windowMin` minutes in SCORE_BUCKETS buckets. No FINAL: a prediction written twice (a
  * retried insert not yet merged) counts twice in a histogram of thousands, and FINAL would cost a merge per refresh.
+ * Bounds: predicted_at is the partition column (part pruning); the sorting key starts with user_key, so no key prefix.
  */
 export function scoreHistogramQuery(nowMs: number, windowMin: number, modelName: string): Query {
   return {
@@ -57,7 +76,10 @@ export function scoreHistogramQuery(nowMs: number, windowMin: number, modelName:
   };
 }
 
-/** The newest predictions (of the last 10 minutes, so the scan stays small), newest first. */
+/**
+ * The newest predictions (of the last 10 minutes, so the scan stays small), newest first. Bounds: as the histogram's,
+ * predicted_at for partition and part pruning.
+ */
 export function predictionTailQuery(nowMs: number): Query {
   return {
     query: `SELECT user_key, session_id, model_version, probability,
@@ -70,15 +92,31 @@ export function predictionTailQuery(nowMs: number): Query {
   };
 }
 
-/** Dead letters by stage and reason (the reason's first 120 characters: details after that split groups apart). */
-export function deadLettersQuery(): Query {
+/**
+ * Dead letters of the last DEAD_LETTER_WINDOW_H by stage and reason (the reason's first 120 characters: details after
+ * that split groups apart). Bounds: failed_at is the partition column and second in the sorting key (stage,
+ * failed_at); stage has a handful of values, so ClickHouse's key analysis also skips granules by failed_at.
+ */
+export function deadLettersQuery(nowMs: number): Query {
   return {
     query: `SELECT stage, substring(reason, 1, 120) AS reason_text, count() AS n, toUnixTimestamp64Milli(max(failed_at)) AS last_ms
             FROM dead_letters
+            WHERE failed_at >= {since:DateTime64(3)}
             GROUP BY stage, reason_text
             ORDER BY n DESC, stage, reason_text
             LIMIT {limit:UInt32}`,
-    query_params: { limit: DEAD_LETTER_GROUPS },
+    query_params: { since: toClickHouseTime(nowMs - DEAD_LETTER_WINDOW_H * 3600_000), limit: DEAD_LETTER_GROUPS },
+  };
+}
+
+/** Every query of one refresh, by the name the page's sources go by. */
+export function liveViewQueries(nowMs: number, windowMin: number, modelName: string): Record<'dead letters' | 'funnel' | 'models' | 'scores' | 'tail', Query> {
+  return {
+    'dead letters': deadLettersQuery(nowMs),
+    funnel: funnelQuery(nowMs, windowMin),
+    models: modelsQuery(modelName, nowMs),
+    scores: scoreHistogramQuery(nowMs, windowMin, modelName),
+    tail: predictionTailQuery(nowMs),
   };
 }
 

@@ -3,11 +3,7 @@ import { parseMetricsText, type Counter, type Histogram, type Logger } from '@te
 import type { MetricsTarget } from './console.config';
 import { RateTracker, stageLags, type RatePoint, type StageLag, type TargetReading } from './live-view.metrics';
 import {
-  deadLettersQuery,
-  funnelQuery,
-  modelsQuery,
-  predictionTailQuery,
-  scoreHistogramQuery,
+  liveViewQueries,
   toDeadLetters,
   toFunnel,
   toModelRuns,
@@ -131,13 +127,14 @@ export class LiveViewSampler {
     const nowMs = this.now();
     const errors: Record<string, string> = {};
     const { windowMin, modelName } = this.deps;
+    const queries = liveViewQueries(nowMs, windowMin, modelName);
     const [readings, deadLetters, funnel, models, scores, tail] = await Promise.all([
       Promise.all(this.deps.targets.map((t) => this.readTarget(t, errors))),
-      this.read('dead letters', deadLettersQuery(), toDeadLetters, errors),
-      this.read('funnel', funnelQuery(nowMs, windowMin), toFunnel, errors),
-      this.read('models', modelsQuery(modelName), toModelRuns, errors),
-      this.read('scores', scoreHistogramQuery(nowMs, windowMin, modelName), toScoreHistogram, errors),
-      this.read('tail', predictionTailQuery(nowMs), toTail, errors),
+      this.read('dead letters', queries['dead letters'], toDeadLetters, errors),
+      this.read('funnel', queries.funnel, toFunnel, errors),
+      this.read('models', queries.models, toModelRuns, errors),
+      this.read('scores', queries.scores, toScoreHistogram, errors),
+      this.read('tail', queries.tail, toTail, errors),
     ]);
     const atMs = this.now();
     this.rates.add(atMs, readings);

@@ -5,7 +5,7 @@ import { trainingSetCsvLines } from '@telltale/model';
 import { createLogger, createMetricsRegistry, runMain, runService } from '@telltale/runtime';
 import { startTrainerApp, trainerService } from './trainer.app';
 import { loadTrainerConfig, type TrainerConfig } from './trainer.config';
-import { loadTrainingSet } from './training-data';
+import { loadTrainingSet, trainingWindow } from './training-data';
 
 /**
  * `tsx src/main.ts`                service: train every TRAINER_INTERVAL_S, /healthz and /metrics on ADMIN_PORT.
@@ -78,7 +78,7 @@ async function trainOnce(config: TrainerConfig, logger: ReturnType<typeof create
 async function exportRows(config: TrainerConfig, logger: ReturnType<typeof createLogger>, file: string): Promise<number> {
   const clickhouse = createClickHouseClient(settingsFromEnv(config), { logger });
   try {
-    const set = await loadTrainingSet(clickhouse, { cutoffMs: Date.now() - config.TRAINER_LABEL_DELAY_S * 1000, maxRows: config.TRAINER_MAX_ROWS });
+    const set = await loadTrainingSet(clickhouse, trainingWindow(config, Date.now() - config.TRAINER_LABEL_DELAY_S * 1000));
     const out = createWriteStream(file);
     for (const line of trainingSetCsvLines(set)) {
       if (!out.write(`${line}\n`)) await once(out, 'drain');

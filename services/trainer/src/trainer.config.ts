@@ -32,6 +32,20 @@ const trainerEnv = {
    * @default 200000
    */
   TRAINER_MAX_ROWS: env.int(200_000, 2),
+  /**
+   * Hours back from the label cutoff that one run reads snapshots from: what bounds the query's cost, which would
+   * otherwise grow with history (the newest TRAINER_MAX_ROWS are taken from within it). A day: at the local traffic
+   * generator's 100 events/s the newest 200,000 snapshots are the last hour, and a day still holds every hour of
+   * the day once. Raise it for a source with fewer than TRAINER_MAX_ROWS snapshots a day, or to let the gated time
+   * inputs in (they need 7 days of data). @default 24
+   */
+  TRAINER_WINDOW_H: env.int(24, 1),
+  /**
+   * Seconds before the window in which a session's purchases and bot events are still looked for, so a session that
+   * began shortly before the window is labelled and filtered as a whole. The enricher's session timeout by default
+   * (ENRICHER_SESSION_TIMEOUT_S). @default 1800
+   */
+  TRAINER_SESSION_SLACK_S: env.int(1800, 0),
   /** L2 penalty of the fit on the summed log loss (scikit-learn's 1/C); 0 = none. @default 1 */
   TRAINER_L2: z.coerce.number().gte(0).default(1),
   /**

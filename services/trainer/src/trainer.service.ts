@@ -10,7 +10,7 @@ import { recordTrainedModel } from './model-registry';
 import type { PromotionDecision } from './promotion';
 import type { TrainerConfig } from './trainer.config';
 import type { TrainerMetrics } from './trainer.metrics';
-import { loadTrainingSet } from './training-data';
+import { loadTrainingSet, trainingWindow } from './training-data';
 
 export type RunResult =
   | { outcome: 'published'; model: Model; candidate: Candidate; decision: PromotionDecision; rows: number; durationMs: number }
@@ -73,7 +73,7 @@ export class TrainerService {
       // NOTE: the cutoff is taken from our clock, the snapshots' event_time from the client's (skew-corrected by
       // the enricher): the label delay absorbs small differences.
       const cutoffMs = started - config.TRAINER_LABEL_DELAY_S * 1000;
-      const set = await withRetry(() => loadTrainingSet(this.deps.clickhouse, { cutoffMs, maxRows: config.TRAINER_MAX_ROWS }), {
+      const set = await withRetry(() => loadTrainingSet(this.deps.clickhouse, trainingWindow(config, cutoffMs)), {
         ...retryClickHouse,
         signal: this.stopping.signal,
         onRetry: (err, attempt, delayMs) => logger.warn({ err, attempt, delayMs }, 'training query failed; retrying'),
