@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { LoadDriver } from '@telltale/faults/src/load-driver';
 import { ShopperEvents, type EventSource } from '@telltale/faults/src/shopper-events';
-import { MarkedEvents } from './e2e/pipeline-probes';
+import { MarkedEvents } from './e2e/marked-events';
 
 // `pnpm bench load-driver`: what the load driver itself costs per event, so that a benchmark on the same 2 cores
 // knows how much of them its own load takes. The driver posts to a dummy collector in a process of its own (it reads

@@ -33,7 +33,8 @@ export function renderMarkdown(r: E2eResult, svgFile: string): string {
     `Each step offers a rate for ${r.settings.stepSeconds} s (${r.settings.batchSize}-event batches, up to ${r.settings.connections} requests in flight), then waits until every acknowledged event is queryable. ` +
       `Queryable: 1 event in ${r.settings.markEvery} is a marker; ClickHouse is polled every 200 ms, and a marker's latency is the start of the first poll that saw it minus events.received_at (the collector's receipt): overstated by up to 200 ms. ` +
       "Prediction: every prediction of the step, from Prediction.receivedAt (the collector's receipt, carried through) to the moment the bench's consumer (read_committed) got it from the predictions topic. " +
-      "µs/event: the CPU time of every process `pnpm start` runs over the step's load, divided by the events accepted in it (per process in the next table; the bench's own apart). CPU in cores (mean over the step), RSS max in MiB.",
+      "µs/event: the CPU time of every process `pnpm start` runs over the step's load, divided by the events accepted in it (per process in the next table; the bench's own apart). " +
+      "NOTE: the broker's, ClickHouse's and the stages' figures include serving the bench's probes, as they would any subscriber's (one predictions consumer, a marker poll every 200 ms, a /metrics read per stage every 2 s). CPU in cores (mean over the step), RSS max in MiB.",
     '',
   );
   const procNames = [...new Set([...r.steps, ...r.soak].flatMap((s) => Object.keys(s.processes)))];

@@ -32,7 +32,8 @@ import {
 } from './e2e-targets';
 import { renderMarkdown, renderProfiles, renderSvg } from './e2e-report';
 import type { LatencySummary } from './latency-histogram';
-import { MarkedEvents, PredictionProbe, QueryableProbe } from './pipeline-probes';
+import { MarkedEvents } from './marked-events';
+import { PredictionProbe, QueryableProbe } from './pipeline-probes';
 import { ProcessStatsSampler, round, type ProcessUsage } from './process-stats';
 
 // `pnpm bench e2e`: the whole pipeline on this machine (the local stack exactly as `pnpm start` runs it), loaded at
