@@ -1,12 +1,14 @@
 // pnpm bench: each design choice measured next to its baseline in the same run, reported as a ratio.
 // Absolute numbers depend on the machine (2 shared cores here); ratios are what to compare across runs.
-// `pnpm bench` runs every scenario but e2e; `pnpm bench ml` (or codec, collector-linger, e2e) only those named.
+// `pnpm bench` runs every scenario but e2e, load-driver and history; `pnpm bench ml` (or codec, collector-linger, e2e,
+// history) only those named.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '@telltale/local-stack';
 import { benchCodec } from './codec.bench';
 import { benchCollectorLinger } from './collector-linger.bench';
 import { benchE2e } from './e2e/e2e.bench';
+import { benchHistoryScaling } from './history-scaling.bench';
 import { benchLoadDriver } from './load-driver.bench';
 import { benchMl } from './ml.bench';
 
@@ -18,8 +20,10 @@ const SCENARIOS: Record<string, () => unknown> = {
   'load-driver': benchLoadDriver,
   // The whole pipeline on a local stack, minutes long: only when asked by name (`pnpm bench e2e`).
   e2e: benchE2e,
+  // 1M and 10M events seeded into a scratch database, the periodic queries timed on each: minutes, only when named.
+  history: benchHistoryScaling,
 };
-const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver']);
+const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver', 'history']);
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);
