@@ -1,3 +1,4 @@
+import type { HistoryScalingResult } from './history-scaling';
 import type { ProcessUsage } from './process-stats';
 
 // Issue 14's targets for `pnpm bench e2e`, and the pure parts of judging a run against them: CPU per event, the soak's
@@ -87,19 +88,6 @@ export function chooseSoakRate(steps: Array<Pick<StepOutcome, 'offeredPerS' | 'a
   return { rate: Math.min(...steps.map((s) => s.offeredPerS)), why: 'no step kept up: the lowest step rate' };
 }
 
-/** Measured by history-scaling.ts (see there); null when the run skipped it. */
-export interface HistoryScalingSize {
-  events: number;
-  sessionFeatureRows: number;
-  trainerRunMs: number;
-  liveViewMs: number;
-}
-export interface HistoryScalingResult {
-  sizes: HistoryScalingSize[];
-  trainerRatio: number;
-  liveViewRatio: number;
-}
-
 export interface TargetVerdict {
   target: string;
   measured: string;
@@ -113,6 +101,7 @@ export interface RunOutcome {
   soakRss: Record<string, { early: number; late: number }> | null;
   soakSeconds: number;
   soakRate: number | null;
+  /** Measured by history-scaling.ts; null when the run skipped it or it failed. */
   history: HistoryScalingResult | null;
   /** Why history was not measured (skipped, failed). */
   historyNote?: string;

@@ -27,9 +27,9 @@ import {
   keptUpWithLoad,
   soakRss,
   type CpuPerEvent,
-  type HistoryScalingResult,
   type TargetVerdict,
 } from './e2e-targets';
+import { measureHistoryScaling, type HistoryScalingResult } from './history-scaling';
 import { renderMarkdown, renderProfiles, renderSvg } from './e2e-report';
 import type { LatencySummary } from './latency-histogram';
 import { MarkedEvents } from './marked-events';
@@ -272,7 +272,6 @@ export async function benchE2e(): Promise<E2eResult> {
       const idle = await waitForNoLag(stack, settings.drainSeconds * 1000);
       log(`history: trainer and live view on ${settings.historySizes.map(formatEvents).join(', ')} events${idle === null ? ' (the pipeline still has a backlog)' : ''}`);
       try {
-        const { measureHistoryScaling } = await loadHistoryScaling();
         result.history = await measureHistoryScaling({ clickhouseUrl: chUrl, sizes: settings.historySizes, log });
         log(`history: trainer ${result.history.trainerRatio.toFixed(2)}×, live view ${result.history.liveViewRatio.toFixed(2)}×`);
       } catch (err) {
@@ -477,28 +476,6 @@ function meanRawEventBytes(encode: (e: RawEvent) => Buffer, idPrefix: string): n
     }).length;
   }
   return Math.round(bytes / events.length);
-}
-
-/** The signature history-scaling.ts exports (written separately; see e2e-targets.ts for its result). */
-interface HistoryScalingModule {
-  measureHistoryScaling(opts: { clickhouseUrl: string; sizes?: number[]; log?: (line: string) => void }): Promise<HistoryScalingResult>;
-}
-
-/**
- * NOTE: loaded by a computed specifier so that the bench compiles, and every other measurement runs, before
- * history-scaling.ts exists; its absence fails this one step with a message that says so.
- */
-async function loadHistoryScaling(): Promise<HistoryScalingModule> {
-  const specifier = './history-scaling';
-  try {
-    return (await import(specifier)) as HistoryScalingModule;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /history-scaling/.test((err as Error).message)) {
-      throw new Error('infra/bench/src/e2e/history-scaling.ts (measureHistoryScaling) does not exist yet: the history target is not measured');
-    }
-    throw err;
-  }
 }
 
 async function describeMachine(client: ClickHouseClient, loadAtStart: number[]): Promise<Record<string, unknown>> {
