@@ -16,17 +16,19 @@ import type { TrainerConfig } from './trainer.config';
  * - Values only travel as query parameters; the SQL text is constant.
  *
  * What one run reads does not grow with history (README "Model"): every table is filtered on event_time, the column
- * its PARTITION BY (toYYYYMM) is built on, so ClickHouse skips whole partitions and every part whose min/max
- * event_time lies outside (the sorting keys start with session_id / user_key, so within a part nothing finer
- * applies). session_features is read over [from, cutoff]; the bot and purchase lookups over [sessionsFrom, now]:
- * the window plus the slack for sessions that began before it (a purchase after the cutoff still labels a snapshot).
+ * its PARTITION BY (toYYYYMM) is built on, so ClickHouse skips every partition and every part whose min/max
+ * event_time lies outside the window (the sorting keys start with session_id / user_key, so within a part nothing
+ * finer applies). Parts are written and merged in arrival order, so a part's time range is narrow and the parts left
+ * are about the window's; at worst (a month bulk-loaded at once) the current month's. session_features is read over
+ * [from, cutoff]; the bot and purchase lookups over [sessionsFrom, now]: the window plus the slack for sessions that
+ * began before it (a purchase after the cutoff still labels a snapshot).
  * TRICKY: a session that began more than the slack before the window and bought before the window starts would keep
  * its after-purchase snapshots at the window's old edge; the slack (a session timeout by default) makes that rare.
  *
  * De-duplication, chosen by cost:
  * - session_features: FINAL, restricted by the WHERE on event_time (a sorting-key column, so duplicates, which
- *   share it, are in or out together). ClickHouse merges only the parts left after pruning, partition by partition
- *   (duplicates never cross partitions), which costs less than grouping the Map column by message_id.
+ *   share it, are in or out together). ClickHouse merges only the parts left after pruning, which costs less than
+ *   grouping the Map column by message_id.
  * - events: no FINAL. A duplicated row changes neither "some purchase" (count > 0) nor min(event_time), nor whether
  *   a session has a bot event, so merging the purchases at read time would buy nothing.
  * TRICKY: `purchases` is 0 for sessions without a match, not NULL (ClickHouse LEFT JOIN fills in defaults unless

@@ -9,7 +9,8 @@ import { createLogger } from '@telltale/runtime';
 // NOTE: a tool may import a service's module (ml-context-inputs.main.ts does the enricher's); a service may not.
 // What is measured is then the code the services run, not a copy of it.
 import { liveViewQueries, type Query } from '../../../../services/console/src/live-view.queries';
-import { loadTrainingSet, type TrainingWindow } from '../../../../services/trainer/src/training-data';
+import { loadTrainerConfig } from '../../../../services/trainer/src/trainer.config';
+import { loadTrainingSet, trainingWindow, type TrainingWindow } from '../../../../services/trainer/src/training-data';
 
 export interface HistoryScalingSize {
   events: number;
@@ -42,8 +43,8 @@ const DAY_MS = 86_400_000;
 const SESSION_GAP_MS = Math.round((DAY_MS * EVENTS_PER_SESSION) / EVENTS_PER_DAY);
 const EVENT_GAP_MS = SESSION_GAP_MS / EVENTS_PER_SESSION;
 const MODEL = 'purchase_propensity';
-/** The trainer's defaults (TRAINER_*). */
-const TRAINER = { windowMs: 24 * 3600_000, sessionSlackMs: 1800_000, maxRows: 200_000, labelDelayMs: 30_000 };
+/** The trainer as configured by default (TRAINER_WINDOW_H, TRAINER_MAX_ROWS, …). */
+const TRAINER_CONFIG = loadTrainerConfig({});
 const CONSOLE_WINDOW_MIN = 15;
 const RUNS = 3;
 
@@ -257,7 +258,7 @@ export async function compareHistoryScaling(opts: {
       log(`history: ${events.toLocaleString('en')} events (${Math.round(events / EVENTS_PER_DAY)} days), ${sessionFeatureRows.toLocaleString('en')} snapshots, seeded in ${Math.round((performance.now() - started) / 1000)} s`);
 
       // The clock of the measurement is the seed's end: the same window at every size.
-      const window: TrainingWindow = { cutoffMs: endMs - TRAINER.labelDelayMs, windowMs: TRAINER.windowMs, sessionSlackMs: TRAINER.sessionSlackMs, maxRows: TRAINER.maxRows };
+      const window = trainingWindow(TRAINER_CONFIG, endMs - TRAINER_CONFIG.TRAINER_LABEL_DELAY_S * 1000);
       const trainer = await bestOf(async () => (await loadTrainingSet(client, window)).rows);
       const live = await bestOf(() => runAll(client, Object.values(liveViewQueries(endMs, CONSOLE_WINDOW_MIN, MODEL))));
       after.push({ events, sessionFeatureRows, trainerRunMs: round(trainer.ms), liveViewMs: round(live.ms) });
