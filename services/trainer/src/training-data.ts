@@ -27,8 +27,8 @@ import type { TrainerConfig } from './trainer.config';
  *
  * De-duplication, chosen by cost:
  * - session_features: FINAL, restricted by the WHERE on event_time (a sorting-key column, so duplicates, which
- *   share it, are in or out together). ClickHouse merges only the parts left after pruning, which costs less than
- *   grouping the Map column by message_id.
+ *   share it, are in or out together). ClickHouse merges only the parts left after pruning, in sorted streams; an
+ *   aggregate by message_id would instead carry every column, the Map too, through a hash table.
  * - events: no FINAL. A duplicated row changes neither "some purchase" (count > 0) nor min(event_time), nor whether
  *   a session has a bot event, so merging the purchases at read time would buy nothing.
  * TRICKY: `purchases` is 0 for sessions without a match, not NULL (ClickHouse LEFT JOIN fills in defaults unless
