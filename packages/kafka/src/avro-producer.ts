@@ -134,6 +134,11 @@ export class AvroProducer {
     return this.budget;
   }
 
+  /** Partitions of a topic named to `connect` (undefined for others, or when the cluster could not be asked). */
+  partitionCount(topicName: string): number | undefined {
+    return this.partitions.get(topicName);
+  }
+
   /** The largest record (as `recordBytes` measures it) that can be produced to `topicName`. */
   maxRecordBytes(topicName: string): number {
     return maxRecordBytes(this.budget, topicName);

@@ -5,6 +5,7 @@ import { chunkRecords } from './batch-chunks';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import type { DeadLetterPublisher, Rejection } from './dead-letter';
 import type { KafkaClient } from './kafka-client';
+import { forgetMember, generationOf, recordGenerations, type GroupMetadata } from './txn-offset-commit-v3';
 
 export interface ConsumedRecord<T> {
   topic: string;
@@ -86,6 +87,12 @@ export interface BatchConsumerOptions {
    * handed over: handlers that keep per-partition state drop what they no longer own.
    */
   onAssignment?: (assignment: Record<string, number[]>) => void;
+  /**
+   * The handlers commit each chunk's offset themselves, with their outputs, in one Kafka transaction (`position`):
+   * the consumer then sends no offset commit of its own after a handled chunk (one request fewer per chunk), only
+   * after chunks no handler saw (every record undecodable) and past transaction markers. @default false
+   */
+  handlersCommitOffsets?: boolean;
 }
 
 /**
@@ -113,6 +120,8 @@ export class BatchConsumer {
   private lagAdmin: Admin | undefined;
   private lagRefresh: Promise<void> | undefined;
   private readonly lagLabels = new Set<string>();
+  /** This member's id from its last group join. */
+  private memberId: string | undefined;
 
   constructor(
     private readonly client: KafkaClient,
@@ -125,6 +134,8 @@ export class BatchConsumer {
       throw new Error(`maxBatchRecords and maxBatchBytes must be positive, got ${this.maxBatchRecords} and ${this.maxBatchBytes}`);
     }
     this.byTopic = new Map(options.subscriptions.map((s) => [s.topic.name, s as Subscription<unknown>]));
+    // Only for groupMetadata(): handlers that commit offsets in a transaction fence by generation with it.
+    if (options.handlersCommitOffsets) recordGenerations();
     this.metrics = options.registry ? consumerMetrics(options.registry) : undefined;
     this.consumer = client.kafka.consumer({
       groupId: options.groupId,
@@ -149,6 +160,8 @@ export class BatchConsumer {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.crashed = undefined;
       this.assignment = new Map(Object.entries(payload.memberAssignment));
+      if (this.memberId !== undefined && this.memberId !== payload.memberId) forgetMember(this.memberId);
+      this.memberId = payload.memberId;
       options.onAssignment?.(payload.memberAssignment);
       client.logger.info({ groupId: payload.groupId, assignment: payload.memberAssignment }, 'joined consumer group');
     });
@@ -215,12 +228,13 @@ export class BatchConsumer {
       const position = { topic: batch.topic, partition: batch.partition, nextOffset };
       const startedAt = process.hrtime.bigint();
       const { handled, undecodable, newestReceivedAt } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, position, chunk));
+      const committedByHandler = handled > 0 && this.options.handlersCommitOffsets === true;
 
       // TRICKY: a rebalance during the handler means another member may own the partition now; committing would
       // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
       if (isStale()) return;
       resolveOffset(lastOffset);
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]).catch(rethrowGroupMembershipError);
+      if (!committedByHandler) await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]).catch(rethrowGroupMembershipError);
       this.metrics?.consumed.inc({ topic: batch.topic }, handled);
       if (undecodable > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, undecodable);
       this.metrics?.chunkSeconds.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - startedAt) / 1e9);
@@ -307,6 +321,17 @@ export class BatchConsumer {
     }
   }
 
+  /**
+   * This member's place in the group as of its last join (KIP-447's consumer group metadata), for handlers that
+   * commit offsets in a transaction (`handlersCommitOffsets`): the coordinator refuses offsets from a member the
+   * group has moved on from. Undefined before the first join.
+   */
+  groupMetadata(): GroupMetadata | undefined {
+    const memberId = this.memberId;
+    const generationId = memberId === undefined ? undefined : generationOf(memberId);
+    return memberId === undefined || generationId === undefined ? undefined : { groupId: this.options.groupId, memberId, generationId };
+  }
+
   /** Healthy while running and not crashed (kafkajs restarts after retriable crashes and clears this on re-join). */
   health(): { ok: boolean; detail?: string } {
     if (this.fatal) return { ok: false, detail: `consumer stopped for good: ${this.fatal.message}` };
@@ -321,6 +346,7 @@ export class BatchConsumer {
     if (this.lagTimer) clearInterval(this.lagTimer);
     this.lagTimer = undefined;
     await this.consumer.disconnect();
+    if (this.memberId !== undefined) forgetMember(this.memberId);
     await this.lagRefresh;
     await this.lagAdmin?.disconnect();
     this.lagAdmin = undefined;

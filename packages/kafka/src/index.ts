@@ -6,13 +6,14 @@ export { DeadLetterPublisher, rejectionOf, type Rejection } from './dead-letter'
 export { followTopic, type FollowOptions, type TopicFollower } from './topic-follower';
 export { openFencedWriter, ProducerFencedError, type FencedWriter } from './fenced-writer';
 export {
-  openPartitionWriter,
+  openTransactionWriter,
   readPartition,
-  type ConsumedPosition,
-  type PartitionTransactionWriter,
-  type PartitionWriterOptions,
+  type ConsumedOffsets,
+  type TransactionWriter,
+  type TransactionWriterOptions,
   type TransactionRecord,
-} from './partition-transactions';
+} from './transaction-writer';
+export type { GroupMetadata } from './txn-offset-commit-v3';
 export { connectStage, type KafkaStage } from './kafka-stage';
 export {
   KafkaProduceError,

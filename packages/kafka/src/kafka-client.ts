@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '@telltale/runtime';
+import { cacheCoordinators } from './coordinator-cache';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -39,5 +40,6 @@ export function createKafkaClient(settings: KafkaSettings, logger: Logger): Kafk
       },
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
   });
+  if (!cacheCoordinators(kafka).installed) kafkaLogger.warn('kafkajs internals changed: coordinators are looked up before every transactional request');
   return { clientId: settings.clientId, kafka, logger };
 }

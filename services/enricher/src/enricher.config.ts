@@ -30,6 +30,20 @@ export const enricherEnv = {
   ENRICHER_LATE_EVENTS_KEPT: env.int(16, 1),
   /** Longest a partition's state restore may take before the enricher gives up on the batch (and retries). @default 300 */
   ENRICHER_RESTORE_TIMEOUT_S: env.int(300, 1),
+  /**
+   * Least time between the starts of two of the instance's transactions, ms: outputs, state and offsets of every
+   * partition the instance owns are committed together, at most once per interval. Shorter: less latency, more
+   * transactions (each costs the broker several ms of CPU however many records it holds; README "Enricher
+   * transactions"). Kafka Streams' exactly-once default is 100. @default 40
+   */
+  ENRICHER_COMMIT_INTERVAL_MS: env.int(40, 0),
+  /**
+   * The instance's transactional id is `<ENRICHER_GROUP_ID>.<this>`. Two live instances must not share it (the later
+   * fences the earlier); a restarted instance should reuse it, so that the transaction its predecessor left open is
+   * aborted at once rather than after the 10 s transaction timeout. @default `<hostname>:<ADMIN_PORT>` (unique among
+   * live instances on a host, stable across restarts), or a random id when ADMIN_PORT is 0
+   */
+  ENRICHER_INSTANCE_ID: env.optionalString(),
   /** Client timestamps further in the future than this are replaced by the receive time, seconds. @default 300 */
   ENRICHER_MAX_FUTURE_S: env.int(300),
 };

@@ -20,7 +20,7 @@ describe('enricher when a send fails', () => {
     ({ client: kafka, producer } = await testStage(prefix));
     // The first chunk's transaction fails like a broker that is briefly unavailable; the rest go through.
     const service = createEnricherService({
-      beforeCommit: (_partition, records) => {
+      beforeCommit: (records) => {
         if (records.some((r) => r.topic === topics.cleanEvents.name) && injectedFailures === 0) {
           injectedFailures += 1;
           throw Object.assign(new Error('injected: leader not available'), { retriable: true });

@@ -1,15 +1,15 @@
 import { AvroCodecError, type RawEvent } from '@telltale/contracts';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import {
   BatchConsumer,
   connectStage,
-  openPartitionWriter,
+  openTransactionWriter,
   readPartition,
   recordBytes,
   rejectionOf,
   type ChunkPosition,
-  type KafkaClient,
   type ConsumedRecord,
-  type PartitionTransactionWriter,
   type Rejection,
   type TransactionRecord,
 } from '@telltale/kafka';
@@ -17,13 +17,18 @@ import { Counter, Gauge, Histogram, type ServiceContext, type ServiceDefinition,
 import { loadEnricherConfig, type EnricherConfig } from './enricher.config';
 import { EventEnricher, type EnricherOptions, type RejectionCause } from './event-enricher';
 import { PartitionState } from './partition-state';
+import { TransactionBatcher } from './transaction-batcher';
+
+/** The broker aborts an instance's transaction left open this long (Kafka Streams' exactly-once default). */
+const TRANSACTION_TIMEOUT_MS = 10_000;
 
 export interface EnricherDeps {
   /**
-   * Called with a chunk's transaction records just before they are committed; a throw fails the chunk like a broker
-   * error would (tests inject failures here). @default none
+   * Called with a transaction's records (every partition's chunks of one interval) just before it is sent; a throw
+   * fails the transaction, and so every chunk in it, like a broker error would (tests inject failures here).
+   * @default none
    */
-  beforeCommit?: (partition: number, records: TransactionRecord[]) => Promise<void> | void;
+  beforeCommit?: (records: TransactionRecord[]) => Promise<void> | void;
 }
 
 export function createEnricherService(deps: EnricherDeps = {}): ServiceDefinition<EnricherConfig> {
@@ -37,10 +42,9 @@ export function createEnricherService(deps: EnricherDeps = {}): ServiceDefinitio
 
 export const enricherService = createEnricherService();
 
-/** A partition of events.raw this instance owns: its restored state and its transactional writer. */
+/** A partition of events.raw this instance owns: its restored state. */
 interface OwnedPartition {
   enricher: EventEnricher;
-  writer: PartitionTransactionWriter;
 }
 
 async function startEnricher(config: EnricherConfig, { logger, registry, fail }: ServiceContext, deps: EnricherDeps): Promise<StartedService> {
@@ -55,9 +59,8 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
   const groupId = config.ENRICHER_GROUP_ID;
 
   // Partition p of the changelog holds the state of partition p of events.raw: the counts must match.
-  const partitions = await partitionCounts(client, Object.values(topics).map((t) => t.name));
-  const rawPartitions = partitions.get(topics.rawEvents.name);
-  const statePartitions = partitions.get(topics.enricherState.name);
+  const rawPartitions = producer.partitionCount(topics.rawEvents.name);
+  const statePartitions = producer.partitionCount(topics.enricherState.name);
   if (rawPartitions === undefined || rawPartitions !== statePartitions) {
     await producer.disconnect();
     throw new Error(
@@ -145,15 +148,13 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
   });
 
   /**
-   * Takes a partition over: opens its transactional writer (which fences the previous owner and ends its open
-   * transaction), then replays the partition's changelog into a fresh state. Only then are its events processed.
+   * Takes a partition over: replays its changelog into a fresh state; only then are its events processed.
+   * NOTE: no fencing is needed here: a previous owner's transaction still open on the changelog holds the read back
+   * until it ends, and a previous owner that lost the partition can no longer commit (its offsets carry a generation
+   * the group has left behind: KIP-447, see TransactionBatcher and txn-offset-commit-v3.ts).
    */
   async function restore(partition: number): Promise<OwnedPartition> {
     const started = performance.now();
-    const writer = await openPartitionWriter(client, `${groupId}.${topics.rawEvents.name}.${partition}`, {
-      requestBudget: producer.requestBudget,
-      partitionsOf: (t) => partitions.get(t) ?? Number.POSITIVE_INFINITY,
-    });
     try {
       const state = new PartitionState(enricherOptions);
       const records = await readPartition(client, topics.enricherState, partition, (key, value) => state.restore(key, value), {
@@ -165,9 +166,8 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
       restoredRecords.inc(records);
       const enricher = new EventEnricher(enricherOptions, state);
       logger.info({ partition, records, visitors: enricher.trackedVisitors, messages: enricher.rememberedMessages, seconds }, 'restored partition state');
-      return { enricher, writer };
+      return { enricher };
     } catch (err) {
-      await writer.close().catch(() => undefined);
       // A changelog record that cannot be decoded fails every retry the same way: give up (exit 1) rather than
       // process the partition without its state or retry forever.
       if (err instanceof AvroCodecError) throw Object.assign(new Error(`partition ${partition} of ${topics.enricherState.name} cannot be restored: ${err.message}`, { cause: err }), { retriable: false });
@@ -190,25 +190,18 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     return entry;
   }
 
-  /** Forgets a partition's state and closes its writer: the next chunk of it restores from the changelog. */
+  /** Forgets a partition's state: the next chunk of it restores from the changelog. */
   function release(partition: number): void {
-    const entry = owned.get(partition);
     owned.delete(partition);
     ready.delete(partition);
-    // A restore that failed has closed its writer already.
-    void entry
-      ?.then(
-        (p) => p.writer.close(),
-        () => undefined,
-      )
-      .catch((err) => logger.warn({ err, partition }, 'could not close partition writer'));
   }
 
   /**
    * NOTE: exactly once from raw event to outputs and state: a chunk's clean events, feature vectors, identity links,
-   * dead letters, state changes and the consumer offset are one Kafka transaction. A crash or failed send leaves
-   * none of it visible; the partition's state is then dropped and restored from the changelog, so the retry meets
-   * the state the first try met and produces the same outputs.
+   * dead letters, state changes and the consumer offset are in one Kafka transaction (with the other partitions'
+   * chunks of the same interval). A crash or failed send leaves none of it visible; the state of every partition in
+   * it is then dropped and restored from the changelog, so the retry meets the state the first try met and produces
+   * the same outputs.
    */
   async function handle(records: Array<ConsumedRecord<RawEvent>>, position: ChunkPosition): Promise<void> {
     const partition = position.partition;
@@ -271,8 +264,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
           value: change.value === null ? null : topics.enricherState.codec.encode(change.value),
         });
       }
-      await deps.beforeCommit?.(partition, out);
-      await part.writer.commit(out, { groupId, topic: position.topic, partition, offset: position.nextOffset });
+      await batcher.commit({ topic: position.topic, partition, nextOffset: position.nextOffset, records: out });
     } catch (err) {
       // The state has moved past what was committed (or the partition moved away): forget it, restore on the retry.
       logger.warn({ err, partition, offset: records[0]?.offset }, 'chunk not committed: dropping the partition state, it is restored from the changelog on retry');
@@ -291,11 +283,38 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     if (lastDelayS !== undefined) lagSeconds.set(lastDelayS);
   }
 
+  const instanceId = config.ENRICHER_INSTANCE_ID ?? (config.ADMIN_PORT === 0 ? randomUUID() : `${hostname()}:${config.ADMIN_PORT}`);
+  const transactionalId = `${groupId}.${instanceId}`;
+  const transactions = new Counter({
+    name: 'telltale_enricher_transactions_total',
+    help: 'Kafka transactions of the instance (each holds every owned partition\'s chunks of one commit interval), by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const batcher = new TransactionBatcher({
+    openWriter: () =>
+      openTransactionWriter(client, transactionalId, {
+        requestBudget: producer.requestBudget,
+        partitionsOf: (t) => producer.partitionCount(t) ?? Number.POSITIVE_INFINITY,
+        transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+      }),
+    groupId,
+    groupMetadata: () => consumer.groupMetadata(),
+    intervalMs: config.ENRICHER_COMMIT_INTERVAL_MS,
+    ...(deps.beforeCommit ? { beforeCommit: (chunks) => deps.beforeCommit!(chunks.flatMap((c) => c.records)) } : {}),
+    onOutcome: (outcome) => transactions.inc({ outcome }),
+  });
+
   const consumer = new BatchConsumer(client, {
     groupId,
     subscriptions: [{ topic: topics.rawEvents, handle, receivedAt: (e) => e.receivedAt }],
     deadLetters,
     registry,
+    // NOTE: each partition has its own state and transactional writer, so they are processed side by side: a
+    // transaction's round trips (about 10 ms) then delay one partition's events, not every partition's in turn.
+    partitionsConsumedConcurrently: rawPartitions,
+    // The offset goes in each chunk's transaction; a separate commit after it would be a redundant request.
+    handlersCommitOffsets: true,
     // Partitions that moved elsewhere: their state here is stale from now on.
     onAssignment: (assignment) => {
       const mine = new Set(assignment[topics.rawEvents.name] ?? []);
@@ -304,18 +323,26 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     // kafkajs gave up (a non-retriable error): stop in order and exit 1, so the supervisor restarts the process.
     onFatal: (err) => fail(`consumer of ${topics.rawEvents.name} gave up`, err),
   });
-  await consumer.start();
+  try {
+    // Opening fences a predecessor with the same transactional id (a restarted instance): what it left open is aborted now.
+    await batcher.open();
+    await consumer.start();
+  } catch (err) {
+    await batcher.close().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
+  logger.info({ transactionalId, commitIntervalMs: config.ENRICHER_COMMIT_INTERVAL_MS }, 'transactional writer open');
 
   return {
     checks: { consumer: () => consumer.health() },
-    describe: { from: topics.rawEvents.name, groupId },
-    // Order: finish the chunk in progress (its transaction committed), leave the group, close the writers, flush.
+    describe: { from: topics.rawEvents.name, groupId, transactionalId },
+    // Order: finish the chunks in progress (their transaction committed), leave the group, close the writer, flush.
     async close() {
       await consumer.stop();
-      const parts = await Promise.allSettled([...owned.values()]);
+      await batcher.close();
       owned.clear();
       ready.clear();
-      await Promise.allSettled(parts.flatMap((p) => (p.status === 'fulfilled' ? [p.value.writer.close()] : [])));
       await producer.disconnect();
     },
   };
@@ -323,15 +350,4 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
 
 function rejectedOutcome(cause: RejectionCause): string {
   return cause === 'invalid' ? 'rejected' : cause;
-}
-
-async function partitionCounts(client: KafkaClient, topicNames: string[]): Promise<Map<string, number>> {
-  const admin = client.kafka.admin();
-  await admin.connect();
-  try {
-    const metadata = await admin.fetchTopicMetadata({ topics: topicNames });
-    return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -6,7 +6,7 @@
 // 16, RECENT_EVENTS_CAP, is the worst case at the default cap).
 import { randomUUID } from 'node:crypto';
 import { topicsFor, type SessionEventKind, type VisitorState } from '@telltale/contracts';
-import { createKafkaClient, ensureTopics, openPartitionWriter, readPartition, type TransactionRecord } from '@telltale/kafka';
+import { createKafkaClient, ensureTopics, openTransactionWriter, readPartition, type TransactionRecord } from '@telltale/kafka';
 import { createLogger } from '@telltale/runtime';
 import { PartitionState } from './partition-state';
 
@@ -53,12 +53,12 @@ async function main(): Promise<void> {
   await ensureTopics(client, [topics.enricherState]);
   try {
     // The changelog as the enricher writes it: 'v:<anonymousId>' visitors, 'm:<messageId>' messages (UUIDs).
-    const writer = await openPartitionWriter(client, `measure-${randomUUID()}`, { requestBudget: 1_000_000, partitionsOf: () => 3 });
+    const writer = await openTransactionWriter(client, `measure-${randomUUID()}`, { requestBudget: 1_000_000, partitionsOf: () => 3 });
     const changelogBytes = { visitors: 0, messages: 0 };
     let batch: TransactionRecord[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      await writer.commit(batch, { groupId: `measure-${randomUUID()}`, topic: topics.enricherState.name, partition: 0, offset: '0' });
+      await writer.commit(batch, { groupId: `measure-${randomUUID()}`, partitions: [{ topic: topics.enricherState.name, partition: 0, offset: '0' }] });
       batch = [];
     };
     for (let i = 0; i < visitors; i++) {
@@ -79,7 +79,6 @@ async function main(): Promise<void> {
 
     const before = heapUsed();
     const started = performance.now();
-    const restoreWriter = await openPartitionWriter(client, `measure-${randomUUID()}`, { requestBudget: 1_000_000, partitionsOf: () => 3 });
     const state = new PartitionState(limits);
     let firstRecordAt: number | undefined;
     const records = await readPartition(
@@ -93,7 +92,6 @@ async function main(): Promise<void> {
       { groupIdPrefix: 'measure-restore' },
     );
     const seconds = (performance.now() - started) / 1000;
-    await restoreWriter.close();
     const heapBytes = heapUsed() - before;
 
     console.log(

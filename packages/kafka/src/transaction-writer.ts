@@ -5,6 +5,7 @@ import { isFenced, ProducerFencedError, transactionalProducer } from './fenced-w
 import { RecordTooLargeError } from './kafka-errors';
 import type { KafkaClient } from './kafka-client';
 import { planRequests, recordBytes } from './produce-request-plan';
+import { withGroupMetadata, type GroupMetadata } from './txn-offset-commit-v3';
 
 /** An encoded record for a transaction; `partition` pins it (a changelog record goes to its input's partition). */
 export interface TransactionRecord {
@@ -16,26 +17,34 @@ export interface TransactionRecord {
   headers?: IHeaders;
 }
 
-export interface ConsumedPosition {
+/** Consumer offsets a transaction commits with its records: the next offset to consume of each partition. */
+export interface ConsumedOffsets {
   groupId: string;
-  topic: string;
-  partition: number;
-  /** The next offset to consume (last handled + 1). */
-  offset: string;
+  partitions: Array<{ topic: string; partition: number; /** last handled + 1 */ offset: string }>;
+  /**
+   * The committing consumer's generation in the group (BatchConsumer.groupMetadata()). With it the coordinator
+   * refuses the offsets, and so the transaction, of a member the group has moved on from (KIP-447); without it only
+   * transactional-id fencing protects the partitions.
+   */
+  group?: GroupMetadata;
 }
 
 /**
- * A transactional writer for one input partition: each `commit` writes its records AND the consumer group's offset
- * of that partition as one Kafka transaction, so readers (read_committed, kafkajs's default) see all of it or none.
+ * A transactional writer: each `commit` writes its records AND consumer offsets as one Kafka transaction, so readers
+ * (read_committed, kafkajs's default) see all of it or none.
  */
-export interface PartitionTransactionWriter {
-  /** ProducerFencedError when a newer writer for the same partition opened since (the partition moved). */
-  commit(records: TransactionRecord[], position: ConsumedPosition): Promise<void>;
+export interface TransactionWriter {
+  /**
+   * ProducerFencedError when a newer writer with the same transactional id opened since; the coordinator's refusal
+   * (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID) when `offsets.group` is no longer the group's generation. Either way
+   * nothing of the call is visible.
+   */
+  commit(records: TransactionRecord[], offsets: ConsumedOffsets): Promise<void>;
   /** Aborts an open transaction and disconnects. Safe to call twice. */
   close(): Promise<void>;
 }
 
-export interface PartitionWriterOptions {
+export interface TransactionWriterOptions {
   /** Byte budget of one produce request (AvroProducer.requestBudget): a transaction is sent in requests of this size. */
   requestBudget: number;
   /** Partition count of a topic, for the request size estimate. */
@@ -45,12 +54,11 @@ export interface PartitionWriterOptions {
 }
 
 /**
- * Opens the writer for one input partition under `transactionalId` (one id per input partition: the Kafka Streams
- * pattern before KIP-447). Opening fences every earlier writer of the partition: the broker aborts what it had open
- * and refuses what it writes afterwards. So an owner that opens, THEN restores its state from the changelog, reads
- * everything any earlier owner committed, and nothing an earlier owner writes later can be committed.
+ * Opens a transactional writer under `transactionalId`. Opening fences every earlier writer with the same id: the
+ * broker aborts what it had open and refuses what it writes afterwards (a restarted instance reusing its id ends
+ * what its killed predecessor left open at once, instead of after the transaction timeout).
  */
-export async function openPartitionWriter(client: KafkaClient, transactionalId: string, opts: PartitionWriterOptions): Promise<PartitionTransactionWriter> {
+export async function openTransactionWriter(client: KafkaClient, transactionalId: string, opts: TransactionWriterOptions): Promise<TransactionWriter> {
   const producer: Producer = transactionalProducer(client, transactionalId, opts.transactionTimeoutMs);
   let transaction: Transaction | undefined;
   try {
@@ -64,7 +72,7 @@ export async function openPartitionWriter(client: KafkaClient, transactionalId: 
   let closed = false;
 
   return {
-    async commit(records, position) {
+    async commit(records, offsets) {
       if (closed) throw new Error(`writer ${transactionalId} is closed`);
       const current = transaction ?? (await producer.transaction());
       transaction = current;
@@ -83,10 +91,12 @@ export async function openPartitionWriter(client: KafkaClient, transactionalId: 
           }
           await current.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         }
-        await current.sendOffsets({
-          consumerGroupId: position.groupId,
-          topics: [{ topic: position.topic, partitions: [{ partition: position.partition, offset: position.offset }] }],
-        });
+        if (offsets.partitions.length > 0) {
+          const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+          for (const p of offsets.partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partition: p.partition, offset: p.offset }]);
+          const send = () => current.sendOffsets({ consumerGroupId: offsets.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+          await (offsets.group ? withGroupMetadata(transactionalId, offsets.group, send) : send());
+        }
         await current.commit();
         transaction = undefined;
       } catch (err) {
@@ -113,7 +123,8 @@ export async function openPartitionWriter(client: KafkaClient, transactionalId: 
 /**
  * Reads one partition of a topic from its beginning to its end as it is now, in order, handing each record (a null
  * value for a tombstone) to `onRecord`; resolves with the number of records read. Only committed records are seen
- * (read_committed): call it after `openPartitionWriter`, whose fencing ends any transaction left open.
+ * (read_committed): a transaction still open on the partition holds the read back until it ends (committed,
+ * aborted, or timed out by the broker).
  * NOTE: kafkajs has no manual partition assignment: a consumer of its own (random group, nothing committed) reads
  * the topic and pauses the other partitions at their first batch.
  */
