@@ -120,3 +120,8 @@ export function deadLetterCounter(registry: Registry): Counter<'stage' | 'source
 export function producedCounter(registry: Registry): Counter<'topic'> {
   return counter(registry, 'telltale_kafka_produced_records_total', 'Records produced and acknowledged by the broker (acks=all), by topic', ['topic']);
 }
+
+/** Requests the stage's Kafka clients sent, by API (Produce, Fetch, EndTxn, …): the broker's work follows their number. */
+export function requestsCounter(registry: Registry): Counter<'api'> {
+  return counter(registry, 'telltale_kafka_requests_total', 'Requests sent to the brokers by this process\'s Kafka clients, by API', ['api']);
+}

@@ -23,12 +23,26 @@ interface ClusterLike {
  * kafkajs keeps the factory of its clusters under a private symbol; when a later kafkajs renames it, nothing is
  * cached and everything works as before (`installed` says which).
  */
-export function cacheCoordinators(kafka: Kafka, ttlMs = COORDINATOR_CACHE_MS): { installed: boolean } {
+export function cacheCoordinators(
+  kafka: Kafka,
+  ttlMs = COORDINATOR_CACHE_MS,
+  /** Called with the API name of every request the clusters send (counted as telltale_kafka_requests_total). */
+  onRequest?: (apiName: string) => void,
+): { installed: boolean } {
   const holder = kafka as unknown as Record<symbol, unknown>;
   const symbol = Object.getOwnPropertySymbols(holder).find((s) => s.description === 'private:Kafka:createCluster');
   const createCluster = symbol && holder[symbol];
   if (!symbol || typeof createCluster !== 'function') return { installed: false };
   holder[symbol] = (...args: unknown[]) => {
+    const emitter = (args[0] as { instrumentationEmitter?: { emit: (name: string, payload: unknown) => void } } | undefined)?.instrumentationEmitter;
+    if (onRequest && emitter) {
+      // NOTE: kafkajs reports every request it sends to its client's instrumentation emitter ('*network.request').
+      const emit = emitter.emit.bind(emitter);
+      emitter.emit = (name, payload) => {
+        if (name.endsWith('network.request')) onRequest((payload as { apiName?: string } | undefined)?.apiName ?? 'unknown');
+        emit(name, payload);
+      };
+    }
     const cluster = (createCluster as (...a: unknown[]) => ClusterLike)(...args);
     cluster.findGroupCoordinator = cachedLookup(cluster.findGroupCoordinator.bind(cluster), ttlMs, () => performance.now());
     return cluster;

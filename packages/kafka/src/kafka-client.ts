@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
-import type { Logger } from '@telltale/runtime';
+import type { Logger, Registry } from '@telltale/runtime';
+import { requestsCounter } from './consumer-metrics';
 import { cacheCoordinators } from './coordinator-cache';
 
 export interface KafkaSettings {
@@ -24,7 +25,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafkaClient(settings: KafkaSettings, logger: Logger): KafkaClient {
+export function createKafkaClient(settings: KafkaSettings, logger: Logger, opts: { /** Where requests are counted by API. */ registry?: Registry } = {}): KafkaClient {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   const kafka = new Kafka({
     clientId: settings.clientId,
@@ -40,6 +41,7 @@ export function createKafkaClient(settings: KafkaSettings, logger: Logger): Kafk
       },
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
   });
-  if (!cacheCoordinators(kafka).installed) kafkaLogger.warn('kafkajs internals changed: coordinators are looked up before every transactional request');
+  const requests = opts.registry ? requestsCounter(opts.registry) : undefined;
+  if (!cacheCoordinators(kafka, undefined, requests && ((api) => requests.inc({ api }))).installed) kafkaLogger.warn('kafkajs internals changed: coordinators are looked up before every transactional request');
   return { clientId: settings.clientId, kafka, logger };
 }

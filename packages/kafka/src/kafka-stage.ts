@@ -28,7 +28,7 @@ export async function connectStage(opts: {
   registry?: Registry;
 }): Promise<KafkaStage> {
   const topics = topicsFor(opts.topicPrefix);
-  const client = createKafkaClient({ brokers: opts.brokers, clientId: `telltale-${opts.stage}` }, opts.logger);
+  const client = createKafkaClient({ brokers: opts.brokers, clientId: `telltale-${opts.stage}` }, opts.logger, { registry: opts.registry });
   await ensureTopics(client, Object.values(topics));
   const producer = new AvroProducer(client, { registry: opts.registry, ...opts.producer });
   // The producer sizes its requests by the smallest max.message.bytes of these topics (or opts.producer.maxRequestBytes).
