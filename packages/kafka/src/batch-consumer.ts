@@ -5,6 +5,7 @@ import { chunkRecords } from './batch-chunks';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import type { DeadLetterPublisher, Rejection } from './dead-letter';
 import type { KafkaClient } from './kafka-client';
+import { OffsetCommits } from './offset-commits';
 import { forgetMember, generationOf, recordGenerations, type GroupMetadata } from './txn-offset-commit-v3';
 
 export interface ConsumedRecord<T> {
@@ -120,6 +121,8 @@ export class BatchConsumer {
   private lagAdmin: Admin | undefined;
   private lagRefresh: Promise<void> | undefined;
   private readonly lagLabels = new Set<string>();
+  /** Every offset commit goes through here, so partitions handled side by side share requests. */
+  private readonly commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
   /** This member's id from its last group join. */
   private memberId: string | undefined;
 
@@ -171,7 +174,7 @@ export class BatchConsumer {
   private async commitPast(topic: string, partition: number, lastOffset: string, highWatermark: bigint): Promise<void> {
     const nextOffset = (BigInt(lastOffset) + 1n).toString();
     try {
-      await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+      await this.commits.commit({ topic, partition, offset: nextOffset });
       this.setLag(topic, partition, highWatermark - BigInt(nextOffset));
     } catch (err) {
       // Harmless: the next chunk's commit covers it, or the next owner skips the markers again.
@@ -220,11 +223,15 @@ export class BatchConsumer {
       { maxRecords: this.maxBatchRecords, maxBytes: this.maxBatchBytes },
       (m) => (m.value?.length ?? 0) + (m.key?.length ?? 0),
     );
-    for (const chunk of chunks) {
+    const batchEnd = BigInt(batch.lastOffset()) + 1n;
+    for (const [i, chunk] of chunks.entries()) {
       // Records not handed over are fetched again, from the last commit, by whoever owns the partition next.
       if (!isRunning() || isStale()) return;
       const lastOffset = chunk[chunk.length - 1]!.offset;
-      const nextOffset = (BigInt(lastOffset) + 1n).toString();
+      // The fetch may end with records no chunk holds (a transaction's commit marker after its last record): the last
+      // chunk's commit covers them too, rather than a commit of its own.
+      const afterChunk = BigInt(lastOffset) + 1n;
+      const nextOffset = (i === chunks.length - 1 && batchEnd > afterChunk ? batchEnd : afterChunk).toString();
       const position = { topic: batch.topic, partition: batch.partition, nextOffset };
       const startedAt = process.hrtime.bigint();
       const { handled, undecodable, newestReceivedAt } = await withHeartbeats(heartbeat, () => this.processChunk(subscription, position, chunk));
@@ -234,18 +241,13 @@ export class BatchConsumer {
       // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
       if (isStale()) return;
       resolveOffset(lastOffset);
-      if (!committedByHandler) await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset }]).catch(rethrowGroupMembershipError);
+      if (!committedByHandler) await this.commits.commit({ topic: batch.topic, partition: batch.partition, offset: nextOffset }).catch(rethrowGroupMembershipError);
       this.metrics?.consumed.inc({ topic: batch.topic }, handled);
       if (undecodable > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, undecodable);
       this.metrics?.chunkSeconds.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - startedAt) / 1e9);
       if (newestReceivedAt > 0) this.metrics?.committedReceipt(batch.topic, newestReceivedAt);
       this.setLag(batch.topic, batch.partition, BigInt(batch.highWatermark) - BigInt(nextOffset));
       await heartbeat();
-    }
-    // The fetch may end with records no chunk holds (a transaction's commit marker after its last record).
-    const last = chunks.at(-1)?.at(-1)?.offset;
-    if (last !== undefined && BigInt(batch.lastOffset()) > BigInt(last) && isRunning() && !isStale()) {
-      await this.commitPast(batch.topic, batch.partition, batch.lastOffset(), BigInt(batch.highWatermark));
     }
   }
 
