@@ -78,6 +78,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     dedupeWindowMs: config.ENRICHER_DEDUPE_WINDOW_S * 1000,
     dedupeCapacity: config.ENRICHER_DEDUPE_CAPACITY,
     maxVisitors: config.ENRICHER_MAX_USERS,
+    maxBytes: config.ENRICHER_STATE_MAX_MIB * 1024 * 1024,
   };
 
   const outcomes = new Counter({
@@ -136,6 +137,14 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     registers: [registry],
     collect() {
       this.set([...ready.values()].reduce((n, p) => n + p.enricher.trackedVisitors, 0));
+    },
+  });
+  new Gauge({
+    name: 'telltale_enricher_state_bytes',
+    help: 'Heap of the state of the partitions this instance owns, estimated from the measured cost of its entries (bounded by ENRICHER_STATE_MAX_MIB per partition)',
+    registers: [registry],
+    collect() {
+      this.set([...ready.values()].reduce((n, p) => n + p.enricher.stateBytes, 0));
     },
   });
   new Gauge({

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createAvroCodec, SCHEMAS_DIR, topicsFor, type RawEvent, type VisitorState } from '@telltale/contracts';
 import { EventEnricher, type EnricherOptions, type EnrichmentResult } from './event-enricher';
 import { kindOf } from './event-cleaner';
-import { PartitionState } from './partition-state';
+import { messageBytes, PartitionState, visitorBytes } from './partition-state';
 
 const T0 = Date.parse('2024-05-04T23:30:00.000Z'); // a Saturday
 
@@ -198,6 +198,33 @@ describe('EventEnricher state through the changelog', () => {
     const restored = new PartitionState({ ...OPTIONS, maxVisitors: 2 });
     for (const c of changes) restored.restore(c.key, c.value);
     expect([restored.visitor('a'), restored.visitor('b'), restored.visitor('c')].map(Boolean)).toEqual([true, false, true]);
+  });
+
+  it('keeps its state within maxBytes by the measured entry costs, forgetting the oldest entries first; a restore counts the same bytes', () => {
+    // Room for about three visitors with their messageIds.
+    const perVisitor = visitorBytes('x'.repeat(36), { recentEvents: [{}] } as unknown as VisitorState) + messageBytes('m'.repeat(36));
+    const maxBytes = Math.floor(3.5 * perVisitor);
+    const e = enricher(30 * 60_000, { maxBytes });
+    const state = (e as unknown as { state: PartitionState }).state;
+    const changelog: Array<{ key: string; value: unknown }> = [];
+    for (let i = 0; i < 10; i++) {
+      const id = String(i).padStart(36, '0');
+      e.enrich(raw({ messageId: `m${id.slice(1)}`, userId: `u${id.slice(1)}`, timestamp: T0 + i * 1000, receivedAt: T0 + i * 1000 }));
+      expect(state.estimatedBytes).toBeLessThanOrEqual(maxBytes);
+      changelog.push(...e.takeChanges());
+    }
+    const evicted = e.takeEvictions();
+    expect(evicted.visitors).toBeGreaterThan(0);
+    expect(evicted.messages).toBeGreaterThan(0);
+    // The newest visitor is kept, the oldest forgotten (tombstoned).
+    expect(e.trackedVisitors).toBeLessThan(10);
+    expect(state.visitor(`u${'9'.padStart(36, '0').slice(1)}`)).toBeDefined();
+    expect(state.visitor(`u${'0'.padStart(36, '0').slice(1)}`)).toBeUndefined();
+    const restored = new PartitionState({ ...OPTIONS, maxBytes });
+    for (const c of changelog) restored.restore(c.key, c.value as never);
+    expect(restored.estimatedBytes).toBe(state.estimatedBytes);
+    expect(restored.visitorCount).toBe(state.visitorCount);
+    expect(restored.messageCount).toBe(state.messageCount);
   });
 
   it('gives the same outputs however the events are cut into batches (state decisions are per event)', () => {

@@ -178,6 +178,11 @@ export class EventEnricher {
   get rememberedMessages(): number {
     return this.state.messageCount;
   }
+
+  /** The state's heap by the measured cost of its entries. */
+  get stateBytes(): number {
+    return this.state.estimatedBytes;
+  }
 }
 
 /**

@@ -7,6 +7,25 @@ export interface PartitionStateLimits {
   dedupeCapacity: number;
   /** Most visitors kept; the least recently active are forgotten first. */
   maxVisitors: number;
+  /**
+   * Most bytes of heap the state may take, by the estimate below (`estimatedBytes`); beyond it the oldest entry,
+   * messageId or visitor, is forgotten first. @default unbounded (the counts above bound it)
+   */
+  maxBytes?: number;
+}
+
+/**
+ * Heap per entry, measured (state-cost.measure.ts, README "State design and its cost"): a visitor ~445 B plus ~77 B
+ * per kept event, a remembered messageId ~134 B, both with UUID-sized keys (longer keys count their extra UTF-16).
+ */
+export const STATE_BYTES = { visitor: 445, keptEvent: 77, message: 134, keyChars: 36 } as const;
+
+export function visitorBytes(key: string, visitor: VisitorState): number {
+  return STATE_BYTES.visitor + (visitor.recentEvents?.length ?? 0) * STATE_BYTES.keptEvent + 2 * Math.max(0, key.length - STATE_BYTES.keyChars);
+}
+
+export function messageBytes(messageId: string): number {
+  return STATE_BYTES.message + 2 * Math.max(0, messageId.length - STATE_BYTES.keyChars);
 }
 
 /** One change to the changelog: a key and its new value, or null to forget the key (a tombstone). */
@@ -38,6 +57,8 @@ export class PartitionState {
   private changes = new Map<string, EnricherStateEntry | null>();
   /** Counters since the last takeEvictions. */
   private evictions = { visitors: 0, messages: 0 };
+  /** The state's heap by the STATE_BYTES estimate, kept up to date entry by entry. */
+  private bytes = 0;
 
   constructor(private readonly limits: PartitionStateLimits) {}
 
@@ -49,7 +70,7 @@ export class PartitionState {
 
   /** Remembers a message, then forgets messages older than the window and beyond the capacity. */
   rememberMessage(messageId: string, receivedAt: number): void {
-    this.seen.delete(messageId);
+    if (!this.seen.delete(messageId)) this.bytes += messageBytes(messageId);
     this.seen.set(messageId, receivedAt);
     this.record(MESSAGE_PREFIX + messageId, { visitor: null, seenReceivedAt: receivedAt });
     this.streamTime = Math.max(this.streamTime, receivedAt);
@@ -59,10 +80,10 @@ export class PartitionState {
     for (const [id, at] of this.seen) {
       const overCapacity = this.seen.size > this.limits.dedupeCapacity;
       if (at >= oldest && !overCapacity) break;
-      this.seen.delete(id);
-      this.record(MESSAGE_PREFIX + id, null);
+      this.forgetMessage(id);
       if (overCapacity && at >= oldest) this.evictions.messages += 1;
     }
+    this.keepWithinBytes();
   }
 
   /** Reads a visitor without marking it active. */
@@ -72,15 +93,52 @@ export class PartitionState {
 
   /** Stores a visitor as the most recently active one, forgetting the least recent beyond the limit. */
   putVisitor(key: string, visitor: VisitorState): void {
+    const previous = this.visitors.get(key);
+    if (previous) this.bytes -= visitorBytes(key, previous);
     this.visitors.delete(key);
     this.visitors.set(key, visitor);
+    this.bytes += visitorBytes(key, visitor);
     this.record(VISITOR_PREFIX + key, { visitor, seenReceivedAt: null });
     while (this.visitors.size > this.limits.maxVisitors) {
-      const least = this.visitors.keys().next().value as string;
-      this.visitors.delete(least);
-      this.record(VISITOR_PREFIX + least, null);
+      this.forgetVisitor(this.visitors.keys().next().value as string);
       this.evictions.visitors += 1;
     }
+    this.keepWithinBytes();
+  }
+
+  /**
+   * Forgets the oldest entries while the state is over `maxBytes`: the oldest remembered messageId or the least
+   * recently active visitor, whichever is older (receive time against the visitor's latest event time).
+   * NOTE: decided event by event from the events alone, like every other bound, so a replay forgets the same.
+   */
+  private keepWithinBytes(): void {
+    const max = this.limits.maxBytes;
+    if (max === undefined) return;
+    while (this.bytes > max) {
+      const message = this.seen.entries().next().value as [string, number] | undefined;
+      const visitor = this.visitors.entries().next().value as [string, VisitorState] | undefined;
+      if (message && (!visitor || message[1] <= visitor[1].lastEventTime)) {
+        this.forgetMessage(message[0]);
+        this.evictions.messages += 1;
+      } else if (visitor) {
+        this.forgetVisitor(visitor[0]);
+        this.evictions.visitors += 1;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private forgetMessage(messageId: string): void {
+    if (this.seen.delete(messageId)) this.bytes -= messageBytes(messageId);
+    this.record(MESSAGE_PREFIX + messageId, null);
+  }
+
+  private forgetVisitor(key: string): void {
+    const visitor = this.visitors.get(key);
+    if (visitor) this.bytes -= visitorBytes(key, visitor);
+    this.visitors.delete(key);
+    this.record(VISITOR_PREFIX + key, null);
   }
 
   /**
@@ -103,13 +161,19 @@ export class PartitionState {
   restore(key: string, value: EnricherStateEntry | null): void {
     if (key.startsWith(VISITOR_PREFIX)) {
       const visitorKey = key.slice(VISITOR_PREFIX.length);
+      const previous = this.visitors.get(visitorKey);
+      if (previous) this.bytes -= visitorBytes(visitorKey, previous);
       this.visitors.delete(visitorKey);
-      if (value?.visitor) this.visitors.set(visitorKey, value.visitor);
+      if (value?.visitor) {
+        this.visitors.set(visitorKey, value.visitor);
+        this.bytes += visitorBytes(visitorKey, value.visitor);
+      }
     } else if (key.startsWith(MESSAGE_PREFIX)) {
       const messageId = key.slice(MESSAGE_PREFIX.length);
-      this.seen.delete(messageId);
+      if (this.seen.delete(messageId)) this.bytes -= messageBytes(messageId);
       if (value?.seenReceivedAt != null) {
         this.seen.set(messageId, value.seenReceivedAt);
+        this.bytes += messageBytes(messageId);
         this.streamTime = Math.max(this.streamTime, value.seenReceivedAt);
       }
     } else {
@@ -123,6 +187,11 @@ export class PartitionState {
 
   get messageCount(): number {
     return this.seen.size;
+  }
+
+  /** The state's heap by the STATE_BYTES estimate. */
+  get estimatedBytes(): number {
+    return this.bytes;
   }
 
   private record(key: string, value: EnricherStateEntry | null): void {
