@@ -110,6 +110,9 @@ export class ServiceLifecycle {
     const onCrash = (what: string) => (error: unknown) => void this.fail(what, error);
     process.on('uncaughtException', onCrash('uncaught exception'));
     process.on('unhandledRejection', onCrash('unhandled rejection'));
+    // Node's own warnings (deprecations and the like) go to the structured log instead of a bare line on stderr.
+    process.removeAllListeners('warning');
+    process.on('warning', (warning) => this.logger.warn({ warning: { name: warning.name, message: warning.message } }, 'node warning'));
   }
 }
 
