@@ -195,11 +195,14 @@ async function runDashboard(
       if (stopped) break;
       if (tty) {
         out.write(`\x1b[H\x1b[2J${renderDashboard(last)}\n`);
-      } else if (t0 - lastLineAt >= 5_000) {
+      } else if (t0 - lastLineAt >= 4_500) {
         out.say(statusLine(last));
         lastLineAt = t0;
       }
-      await Promise.race([stop, sleep(Math.max(0, 1_000 - (Date.now() - t0)))]);
+      // NOTE: each sample reads every service's /healthz and /metrics and counts two ClickHouse tables: about 0.02
+      // cores of the stack's idle 0.35 at one a second. Every 2 s on a terminal is still live; without one, only the
+      // status line every 5 s is shown, so there is nothing to sample for in between.
+      await Promise.race([stop, sleep(Math.max(0, (tty ? 2_000 : 5_000) - (Date.now() - t0)))]);
     }
   } finally {
     if (tty) {
