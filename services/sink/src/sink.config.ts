@@ -29,10 +29,12 @@ export const sinkEnv = {
    */
   SINK_MAX_FETCH_BYTES_PER_PARTITION: env.int(8 * 1024 * 1024, 64 * 1024),
   /**
-   * Partitions whose chunks are handled at once (order is kept within each): while ClickHouse runs one insert, the
-   * next chunks are decoded, sent and committed instead of waiting their turn. @default 3
+   * Partitions whose chunks are handled at once (order is kept within each): the chunks of one table that are handled
+   * together go into one insert (MergedInserts), so by default every partition of a fetch (5 topics × 3 partitions)
+   * is, and a fetch makes one insert per table rather than one per partition. Memory stays bounded by the fetch
+   * (twice SINK_MAX_FETCH_BYTES_PER_PARTITION). @default 15
    */
-  SINK_PARTITIONS_CONCURRENTLY: env.int(3, 1),
+  SINK_PARTITIONS_CONCURRENTLY: env.int(15, 1),
   /** Attempts for an insert that failed with a retriable error before the batch is handed back to Kafka. @default 5 */
   SINK_INSERT_RETRIES: env.int(5),
 };

@@ -4,6 +4,7 @@ import { BatchConsumer, connectStage, type ConsumedRecord, type Rejection, type 
 import { Counter, Histogram, type ServiceContext, type ServiceDefinition, type StartedService } from '@telltale/runtime';
 import { loadSinkConfig, type SinkConfig } from './sink.config';
 import { deadLetterRow, eventRow, featureRow, identityRow, predictionRow } from './table-rows';
+import { MergedInserts } from './merged-inserts';
 import { TableWriter } from './table-writer';
 
 export const sinkService: ServiceDefinition<SinkConfig> = {
@@ -57,13 +58,15 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
     onRejected?: (rejected: Rejection[]) => Promise<void>,
   ): Subscription<T> {
     const writer = new TableWriter<T>(clickhouse, table, toRow, logger, config.SINK_INSERT_RETRIES);
+    // A stopping service shortens its retries: a dead ClickHouse cannot hold shutdown; the uncommitted batch is redelivered.
+    const inserts = new MergedInserts<T>((records) => writer.write(records, stopSignal));
     return {
       topic,
       receivedAt,
       async handle(records: Array<ConsumedRecord<T>>) {
         const end = insertSeconds.startTimer({ table });
-        // A stopping service shortens its retries: a dead ClickHouse cannot hold shutdown; the uncommitted batch is redelivered.
-        const result = await writer.write(records, stopSignal);
+        // Partitions handled side by side share the table's next insert.
+        const result = await inserts.insert(records);
         end();
         rowsInserted.inc({ table }, result.inserted);
         if (result.rejected.length > 0) {
