@@ -18,6 +18,8 @@
 #   KAFKA_CLUSTER_ID       KRaft cluster id used at format   default fixed dev id
 #   KAFKA_BROKERS          if set, an external cluster is used: start/stop do nothing
 #   KAFKA_JVM_OPTS         extra JVM flags for the broker    default none
+#   KAFKA_NETWORK_THREADS  num.network.threads               default 2
+#   KAFKA_IO_THREADS       num.io.threads                    default 4
 #   JAVA_HOME              optional; java 17+ is required
 set -euo pipefail
 
@@ -159,8 +161,8 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 delete.topic.enable=true
 num.partitions=3
-num.network.threads=2
-num.io.threads=4
+num.network.threads=${KAFKA_NETWORK_THREADS:-2}
+num.io.threads=${KAFKA_IO_THREADS:-4}
 num.recovery.threads.per.data.dir=1
 log.retention.hours=24
 log.segment.bytes=67108864

@@ -45,15 +45,17 @@ describe('cpuPerEvent', () => {
 
 describe('chooseSoakRate', () => {
   const steps = [
-    { offeredPerS: 2_500, acceptedPerS: 2_498, allQueryable: true },
-    { offeredPerS: 5_000, acceptedPerS: 4_600, allQueryable: true },
-    { offeredPerS: 10_000, acceptedPerS: 6_000, allQueryable: true },
+    { offeredPerS: 2_500, acceptedPerS: 2_498, allQueryable: true, drainS: 1.2 },
+    { offeredPerS: 5_000, acceptedPerS: 4_600, allQueryable: true, drainS: 4.1 },
+    { offeredPerS: 10_000, acceptedPerS: 6_000, allQueryable: true, drainS: 2 },
   ];
 
-  test('the highest step rate that accepted ≥ 90 % and drained', () => {
-    expect(chooseSoakRate(steps, undefined)).toEqual({ rate: 5_000, why: 'the highest step rate that kept up' });
+  test('the highest step rate that accepted ≥ 90 % and whose backlog cleared within 10 s', () => {
+    expect(chooseSoakRate(steps, undefined)).toEqual({ rate: 5_000, why: 'the highest step rate that kept up, its backlog cleared within 10 s' });
     // Accepted but not drained: did not keep up.
     expect(chooseSoakRate([steps[0]!, { ...steps[1]!, allQueryable: false }], undefined)?.rate).toBe(2_500);
+    // Accepted everything, but a minute of backlog behind it: not a rate the pipeline holds.
+    expect(chooseSoakRate([steps[0]!, steps[1]!, { offeredPerS: 10_000, acceptedPerS: 9_990, allQueryable: true, drainS: 61.5 }], undefined)?.rate).toBe(5_000);
   });
 
   test('BENCH_E2E_SOAK_RATE wins; without any step that kept up, the lowest rate, said so', () => {
