@@ -1,4 +1,5 @@
 import type { EnricherStateEntry, VisitorState } from '@telltale/contracts';
+import { ArrivalOrder } from './arrival-order';
 
 export interface PartitionStateLimits {
   /** How long a messageId is remembered, by collector receive time. */
@@ -47,10 +48,13 @@ const MESSAGE_PREFIX = 'm:';
  * outputs do not depend on how the consumer cut its fetches into batches either.
  */
 export class PartitionState {
-  /** Visitors in order of last activity, least recent first (Map keeps insertion order). */
   private readonly visitors = new Map<string, VisitorState>();
-  /** messageId → receivedAt, oldest first. */
+  /** The visitors in order of last activity, least recent first (not the Map's own order: see ArrivalOrder). */
+  private readonly visitorOrder = new ArrivalOrder<VisitorState>((key) => this.visitors.get(key), () => this.visitors.size);
+  /** messageId → receivedAt. */
   private readonly seen = new Map<string, number>();
+  /** The messageIds in the order they were remembered, oldest first. */
+  private readonly seenOrder = new ArrivalOrder<number>((key) => this.seen.get(key), () => this.seen.size);
   /** The newest receivedAt remembered: the de-duplication window's clock (stream time, not wall time). */
   private streamTime = Number.NEGATIVE_INFINITY;
   /** Changes since the last takeChanges, the last change of a key last. */
@@ -72,12 +76,14 @@ export class PartitionState {
   rememberMessage(messageId: string, receivedAt: number): void {
     if (!this.seen.delete(messageId)) this.bytes += messageBytes(messageId);
     this.seen.set(messageId, receivedAt);
+    this.seenOrder.added(messageId, receivedAt);
     this.record(MESSAGE_PREFIX + messageId, { visitor: null, seenReceivedAt: receivedAt });
     this.streamTime = Math.max(this.streamTime, receivedAt);
     const oldest = this.streamTime - this.limits.dedupeWindowMs;
     // NOTE: receive times are nearly in order (one partition, few collectors), so expiring from the front is close to
     // exact; an entry behind a newer one lives a little longer, and isDuplicate checks the age anyway.
-    for (const [id, at] of this.seen) {
+    for (let next = this.seenOrder.oldest(); next; next = this.seenOrder.oldest()) {
+      const [id, at] = next;
       const overCapacity = this.seen.size > this.limits.dedupeCapacity;
       if (at >= oldest && !overCapacity) break;
       this.forgetMessage(id);
@@ -95,12 +101,12 @@ export class PartitionState {
   putVisitor(key: string, visitor: VisitorState): void {
     const previous = this.visitors.get(key);
     if (previous) this.bytes -= visitorBytes(key, previous);
-    this.visitors.delete(key);
     this.visitors.set(key, visitor);
+    this.visitorOrder.added(key, visitor);
     this.bytes += visitorBytes(key, visitor);
     this.record(VISITOR_PREFIX + key, { visitor, seenReceivedAt: null });
     while (this.visitors.size > this.limits.maxVisitors) {
-      this.forgetVisitor(this.visitors.keys().next().value as string);
+      this.forgetVisitor(this.visitorOrder.oldest()![0]);
       this.evictions.visitors += 1;
     }
     this.keepWithinBytes();
@@ -115,8 +121,8 @@ export class PartitionState {
     const max = this.limits.maxBytes;
     if (max === undefined) return;
     while (this.bytes > max) {
-      const message = this.seen.entries().next().value as [string, number] | undefined;
-      const visitor = this.visitors.entries().next().value as [string, VisitorState] | undefined;
+      const message = this.seenOrder.oldest();
+      const visitor = this.visitorOrder.oldest();
       if (message && (!visitor || message[1] <= visitor[1].lastEventTime)) {
         this.forgetMessage(message[0]);
         this.evictions.messages += 1;
@@ -166,6 +172,7 @@ export class PartitionState {
       this.visitors.delete(visitorKey);
       if (value?.visitor) {
         this.visitors.set(visitorKey, value.visitor);
+        this.visitorOrder.added(visitorKey, value.visitor);
         this.bytes += visitorBytes(visitorKey, value.visitor);
       }
     } else if (key.startsWith(MESSAGE_PREFIX)) {
@@ -173,6 +180,7 @@ export class PartitionState {
       if (this.seen.delete(messageId)) this.bytes -= messageBytes(messageId);
       if (value?.seenReceivedAt != null) {
         this.seen.set(messageId, value.seenReceivedAt);
+        this.seenOrder.added(messageId, value.seenReceivedAt);
         this.bytes += messageBytes(messageId);
         this.streamTime = Math.max(this.streamTime, value.seenReceivedAt);
       }

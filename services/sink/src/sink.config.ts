@@ -11,8 +11,8 @@ export const sinkEnv = {
   /**
    * The broker waits for this many bytes (or SINK_MAX_WAIT_MS) before answering a fetch: fewer, bigger inserts.
    * NOTE: at 64 KiB a fetch came back every ~25 ms at 2,500 events/s, one insert per topic and partition each:
-   * ClickHouse then spent ~170 µs of CPU per event; at 8 MiB the sink inserts about once a second per table and
-   * partition, and ClickHouse ~90 µs (`pnpm bench e2e`, README). @default 8388608 (8 MiB)
+   * ClickHouse then spent ~170 µs of CPU per event; at 8 MiB a fetch waits SINK_MAX_WAIT_MS below that rate, and
+   * ClickHouse took ~90 µs (`pnpm bench e2e`, README). @default 8388608 (8 MiB)
    */
   SINK_MIN_BYTES: env.int(8 * 1024 * 1024, 1),
   /**
