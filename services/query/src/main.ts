@@ -1,0 +1,4 @@
+import { runService } from '@telltale/runtime';
+import { queryService } from './query.service';
+
+runService(queryService);
