@@ -5,7 +5,7 @@ import { BatchConsumer } from './batch-consumer';
 import { eventually, id, logger } from './kafka.test-helpers';
 import { openTransactionWriter, readPartition, type TransactionRecord } from './transaction-writer';
 
-const seen = (receivedAt: number): EnricherStateEntry => ({ visitor: null, seenReceivedAt: receivedAt });
+const seen = (receivedAt: number): EnricherStateEntry => ({ visitor: null, seenReceivedAt: receivedAt, messages: null, window: null });
 
 describe('transactions of records and consumer offsets, on a real broker', () => {
   it('commits records and the consumer offset together; a writer killed mid-transaction leaves nothing; the next owner fences it', async () => {

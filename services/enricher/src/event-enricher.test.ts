@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createAvroCodec, SCHEMAS_DIR, topicsFor, type RawEvent, type VisitorState } from '@telltale/contracts';
 import { EventEnricher, type EnricherOptions, type EnrichmentResult } from './event-enricher';
 import { kindOf } from './event-cleaner';
-import { messageBytes, PartitionState, visitorBytes } from './partition-state';
+import { PartitionState, STATE_BYTES, visitorBytes } from './partition-state';
 
 const T0 = Date.parse('2024-05-04T23:30:00.000Z'); // a Saturday
 
@@ -173,13 +173,15 @@ describe('EventEnricher state through the changelog', () => {
     expect(restoredFrom(first).enrich(raw({ messageId: 'once' }))).toEqual({ outcome: 'duplicate' });
   });
 
-  it('forgets messageIds once the window has passed (collector time), with tombstones in the changelog', () => {
+  it('forgets messageIds once the window has passed (collector time): the head moves, the passed block is tombstoned', () => {
     const e = enricher(30 * 60_000, { dedupeWindowMs: 60_000 });
     e.enrich(raw({ messageId: 'old', receivedAt: T0 }));
     expect(e.enrich(raw({ messageId: 'old', receivedAt: T0 + 30_000 })).outcome).toBe('duplicate');
-    e.takeChanges();
+    expect(e.takeChanges().filter((c) => c.key.startsWith('m')).map((c) => c.key)).toEqual(['mb:0', 'mw']);
     e.enrich(raw({ messageId: 'later', timestamp: T0 + 61_000, receivedAt: T0 + 61_000 }));
-    expect(e.takeChanges()).toEqual(expect.arrayContaining([{ key: 'm:old', value: null }]));
+    const changes = e.takeChanges();
+    expect(changes).toEqual(expect.arrayContaining([{ key: 'mb:0', value: null }]));
+    expect(changes.find((c) => c.key === 'mw')?.value?.window).toEqual({ headSeq: 1, streamTime: T0 + 61_000 });
     expect(e.rememberedMessages).toBe(1);
     expect(e.enrich(raw({ messageId: 'old', timestamp: T0 + 62_000, receivedAt: T0 + 62_000 })).outcome).toBe('enriched');
   });
@@ -202,7 +204,7 @@ describe('EventEnricher state through the changelog', () => {
 
   it('keeps its state within maxBytes by the measured entry costs, forgetting the oldest entries first; a restore counts the same bytes', () => {
     // Room for about three visitors with their messageIds.
-    const perVisitor = visitorBytes('x'.repeat(36), { recentEvents: [{}] } as unknown as VisitorState) + messageBytes('m'.repeat(36));
+    const perVisitor = visitorBytes('x'.repeat(36), { recentEvents: [{}] } as unknown as VisitorState) + STATE_BYTES.message;
     const maxBytes = Math.floor(3.5 * perVisitor);
     const e = enricher(30 * 60_000, { maxBytes });
     const state = (e as unknown as { state: PartitionState }).state;

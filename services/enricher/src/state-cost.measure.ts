@@ -1,5 +1,5 @@
 // Measures what the enricher's durable state costs: changelog bytes and memory per visitor and per remembered
-// message, and the time to restore one partition (fence + read the changelog + rebuild). Writes a throw-away
+// message (run once with 0 messages per visitor and once with some: the difference is the messages' share), and the time to restore one partition (fence + read the changelog + rebuild). Writes a throw-away
 // changelog under its own topic prefix on KAFKA_BROKERS, then deletes it.
 //   KAFKA_BROKERS=127.0.0.1:19092 node --expose-gc --import tsx services/enricher/src/state-cost.measure.ts [visitors] [messagesPerVisitor] [keptEventsPerVisitor]
 // keptEventsPerVisitor: the session events each visitor keeps for late events (default 7, all of its session's;
@@ -52,27 +52,26 @@ async function main(): Promise<void> {
   const topics = topicsFor(`measure-${randomUUID().slice(0, 8)}.`);
   await ensureTopics(client, [topics.enricherState]);
   try {
-    // The changelog as the enricher writes it: 'v:<anonymousId>' visitors, 'm:<messageId>' messages (UUIDs).
+    // The changelog as the enricher writes it, by its own PartitionState: 'v:<anonymousId>' visitors, the messages
+    // (UUIDs) in blocks ('mb:'), the window head ('mw'); one takeChanges per 64 visitors, like a chunk of events.
     const writer = await openTransactionWriter(client, `measure-${randomUUID()}`, { requestBudget: 1_000_000, partitionsOf: () => 3 });
     const changelogBytes = { visitors: 0, messages: 0 };
+    const source = new PartitionState(limits);
     let batch: TransactionRecord[] = [];
     const flush = async () => {
+      for (const change of source.takeChanges()) {
+        const value = change.value && topics.enricherState.codec.encode(change.value);
+        changelogBytes[change.key.startsWith('v:') ? 'visitors' : 'messages'] += change.key.length + (value?.length ?? 0);
+        batch.push({ topic: topics.enricherState.name, partition: 0, key: change.key, value });
+      }
       if (batch.length === 0) return;
       await writer.commit(batch, { groupId: `measure-${randomUUID()}`, partitions: [{ topic: topics.enricherState.name, partition: 0, offset: '0' }] });
       batch = [];
     };
     for (let i = 0; i < visitors; i++) {
-      const key = `v:${randomUUID()}`;
-      const value = topics.enricherState.codec.encode({ visitor: visitorState(i), seenReceivedAt: null });
-      changelogBytes.visitors += key.length + value.length;
-      batch.push({ topic: topics.enricherState.name, partition: 0, key, value });
-      for (let m = 0; m < messagesPerVisitor; m++) {
-        const mKey = `m:${randomUUID()}`;
-        const mValue = topics.enricherState.codec.encode({ visitor: null, seenReceivedAt: 1_714_557_600_000 + i * 10 + m });
-        changelogBytes.messages += mKey.length + mValue.length;
-        batch.push({ topic: topics.enricherState.name, partition: 0, key: mKey, value: mValue });
-      }
-      if (batch.length >= 5000) await flush();
+      source.putVisitor(randomUUID(), visitorState(i));
+      for (let m = 0; m < messagesPerVisitor; m++) source.rememberMessage(randomUUID(), 1_714_557_600_000 + i * 10 + m);
+      if (i % 64 === 63) await flush();
     }
     await flush();
     await writer.close();

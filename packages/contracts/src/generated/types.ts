@@ -118,11 +118,31 @@ export interface VisitorState {
   droppedUpTo: null | number;
 }
 
-/** The enricher's durable state, one entry per key, in the compacted changelog topic enricher.state (partition p holds the state of events.raw partition p). Key 'v:<visitor key>' holds a visitor, 'm:<messageId>' a message remembered for de-duplication; a null value (tombstone) forgets the key. */
+/** For an 'mb:' key: messages remembered one after another, from arrival seq firstSeq on. */
+export interface MessageBlock {
+  /** Arrival seq of the first message (the partition's remembered messages are numbered 0, 1, 2, ...). */
+  firstSeq: number;
+  /** 8 bytes per message: the first 8 bytes of the SHA-256 of its messageId, in arrival order. */
+  fingerprints: Buffer;
+  /** Collector receive time of each message, ms: the first since the epoch, each next one as the difference from the previous. */
+  receivedAtDeltas: Array<number>;
+}
+
+/** For the 'mw' key: where the de-duplication window starts. */
+export interface MessageWindowHead {
+  /** Every message with a smaller arrival seq is forgotten. */
+  headSeq: number;
+  /** The newest receive time remembered: the window's clock. */
+  streamTime: null | number;
+}
+
+/** The enricher's durable state, one entry per key, in the compacted changelog topic enricher.state (partition p holds the state of events.raw partition p). Key 'v:<visitor key>' holds a visitor; 'mb:<first seq>' a block of messages remembered for de-duplication, in arrival order; 'mw' the window's head (every message before it is forgotten); a null value (tombstone) forgets the key. Older changelogs hold one 'm:<messageId>' key per message (seenReceivedAt): a restore converts them. */
 export interface EnricherStateEntry {
   visitor: null | VisitorState;
-  /** For an 'm:' key: collector receive time of the message, which ages it out of the de-duplication window. */
+  /** For an 'm:' key: collector receive time of the message, which ages it out of the de-duplication window. Written by versions before message blocks only. */
   seenReceivedAt: null | number;
+  messages: null | MessageBlock;
+  window: null | MessageWindowHead;
 }
 
 /** Features of a user's session as of one event. Value of topic features, keyed by userKey. */
