@@ -14,7 +14,7 @@ import { readStackFile, STACK_PROCESS_NAMES, type StackFile } from './stack-file
 
 const START = path.join(REPO_ROOT, 'infra/local-stack/src/start.ts');
 const STOP = path.join(REPO_ROOT, 'infra/local-stack/src/stop.ts');
-const SERVICES = ['collector', 'console', 'enricher', 'scorer', 'sink', 'trainer'];
+const SERVICES = ['collector', 'console', 'enricher', 'query', 'scorer', 'sink', 'trainer'];
 
 interface Launched {
   child: ChildProcess;
@@ -102,7 +102,7 @@ describe('pnpm start', () => {
     const collector = after.processes.collector!;
     expect(collector.restarts).toBe(1);
     expect(await healthOf(collector.url, collector.pid)).toEqual({ healthy: true });
-    expect(Object.values(after.processes).map((p) => p.restarts)).toEqual([0, 0, 0, 1, 0, 0, 0, 0]);
+    expect(Object.values(after.processes).map((p) => p.restarts)).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0]);
 
     const pids = [...everyPid(after), killed];
     process.kill(-l.child.pid!, 'SIGHUP');
@@ -110,10 +110,10 @@ describe('pnpm start', () => {
     expect(pids.filter(isRunning)).toEqual([]);
     const final = l.stack()!;
     expect(final.stopping).toBe(true);
-    expect(Object.values(final.processes).map((p) => p.status)).toEqual(Array(8).fill('stopped'));
+    expect(Object.values(final.processes).map((p) => p.status)).toEqual(Array(9).fill('stopped'));
     // In stop order.
     const stops = [...l.output().matchAll(/^ {2}(\w+) stopped in|^ {2}stopped (clickhouse|kafka) in/gm)].map((m) => m[1] ?? m[2]);
-    expect(stops).toEqual(['console', 'collector', 'enricher', 'scorer', 'trainer', 'sink', 'clickhouse', 'kafka']);
+    expect(stops).toEqual(['query', 'console', 'collector', 'enricher', 'scorer', 'trainer', 'sink', 'clickhouse', 'kafka']);
   }, 600_000);
 
   it('killed with SIGKILL, leaves nothing running: the services and chdb-server see their IPC channel close, the reaper stops Kafka', async () => {
@@ -121,7 +121,7 @@ describe('pnpm start', () => {
     const ready = await stackWhere(l, 'the stack ready', allHealthy, 240_000);
     expect(l.output()).toContain('traffic: none (TRAFFIC_EVENTS_PER_S=0)');
     const pids = everyPid(ready);
-    expect(pids).toHaveLength(10); // launcher, reaper, kafka, clickhouse, five services, the console
+    expect(pids).toHaveLength(11); // launcher, reaper, kafka, clickhouse, five services, the console, the query API
 
     process.kill(l.child.pid!, 'SIGKILL');
     await eventually(() => pids.every((pid) => !isRunning(pid)), `every recorded pid gone: ${pids.filter(isRunning)}`, 120_000);

@@ -96,6 +96,7 @@ export function preflightProblems(settings: LauncherSettings): string[] {
     ['trainer', ports.trainer],
     ['scorer', ports.scorer],
     ['console', ports.console],
+    ['query', ports.query],
   ];
   for (const [name, port] of wanted) {
     if (isListening(port)) problems.push(`port ${port} (${name}) is taken by ${describeListener(port)}`);
@@ -160,8 +161,8 @@ export class LocalStack {
         });
     this.pipeline = createPipeline({
       env: { ...opts.serviceEnv, KAFKA_BROKERS: this.brokers, CLICKHOUSE_URL: this.clickhouseUrl },
-      ports: { collector: ports.collector, enricher: ports.enricher, sink: ports.sink, trainer: ports.trainer, scorer: ports.scorer, console: ports.console },
-      services: [...PIPELINE_SERVICES, 'console'],
+      ports: { collector: ports.collector, enricher: ports.enricher, sink: ports.sink, trainer: ports.trainer, scorer: ports.scorer, console: ports.console, query: ports.query },
+      services: [...PIPELINE_SERVICES, 'console', 'query'],
       logDir,
       log,
       events,
@@ -185,6 +186,11 @@ export class LocalStack {
   /** The live web view (services/console). */
   get liveViewUrl(): string {
     return `http://127.0.0.1:${this.settings.ports.console}/`;
+  }
+
+  /** The read-only query API (services/query). */
+  get queryUrl(): string {
+    return `http://127.0.0.1:${this.settings.ports.query}`;
   }
 
   get clickhouseUrl(): string {
@@ -221,6 +227,7 @@ export class LocalStack {
     this.state.ready = true;
     this.writeState();
     this.opts.log(`live view: ${this.liveViewUrl}`);
+    this.opts.log(`query API: ${this.queryUrl} (GET /openapi.json; \`pnpm telltale query …\`)`);
     if (this.opts.traffic) {
       const collectorUrl = `http://127.0.0.1:${this.settings.ports.collector}`;
       this.trafficRun = startTraffic({ ...this.opts.traffic, collectorUrl });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT, pollUntil, spawnTsx } from './infrastructure';
 import { SupervisedProcess, describeExit, type ProcessSpec, type RestartPolicy, type SupervisorEvents } from './supervisor';
 
-export type ServiceName = 'collector' | 'enricher' | 'sink' | 'trainer' | 'scorer' | 'console';
+export type ServiceName = 'collector' | 'enricher' | 'sink' | 'trainer' | 'scorer' | 'console' | 'query';
 
 interface ServiceSpec {
   name: ServiceName;
@@ -19,18 +19,19 @@ export const SERVICE_SPECS: Record<ServiceName, ServiceSpec> = {
   trainer: { name: 'trainer', portVar: 'ADMIN_PORT', defaultPort: 9103 },
   scorer: { name: 'scorer', portVar: 'ADMIN_PORT', defaultPort: 9104 },
   console: { name: 'console', portVar: 'PORT', defaultPort: 8090 },
+  query: { name: 'query', portVar: 'PORT', defaultPort: 8070 },
 };
 
 /**
  * Start stages, upstream last. NOTE: the sink runs the ClickHouse migrations, so it must be healthy before the
  * trainer queries tables; the collector comes last so nothing is accepted before the stages behind it run.
- * The console (the live view) only reads, so it comes last and goes first: nothing waits for it.
- * stop() walks the reverse: console, collector, enricher, scorer, trainer, sink (stop intake first, the sink drains last).
+ * The console (the live view) and the query API only read, so they come last and go first: nothing waits for them.
+ * stop() walks the reverse: query, console, collector, enricher, scorer, trainer, sink (stop intake first, the sink drains last).
  */
-export const START_STAGES: ServiceName[][] = [['sink'], ['trainer', 'scorer', 'enricher'], ['collector'], ['console']];
+export const START_STAGES: ServiceName[][] = [['sink'], ['trainer', 'scorer', 'enricher'], ['collector'], ['console', 'query']];
 export const STOP_ORDER: ServiceName[] = START_STAGES.flat().reverse();
-/** The five stages of the pipeline, without the live view: what createPipeline runs unless told otherwise. */
-export const PIPELINE_SERVICES: ServiceName[] = STOP_ORDER.filter((name) => name !== 'console');
+/** The five stages of the pipeline, without the readers (live view, query API): what createPipeline runs unless told otherwise. */
+export const PIPELINE_SERVICES: ServiceName[] = STOP_ORDER.filter((name) => name !== 'console' && name !== 'query');
 
 export interface PipelineOptions {
   /** Merged over process.env for every service (KAFKA_BROKERS, CLICKHOUSE_URL, TOPIC_PREFIX, ...). */
@@ -39,7 +40,7 @@ export interface PipelineOptions {
   serviceEnv?: Partial<Record<ServiceName, Record<string, string | undefined>>>;
   /** Ports of /healthz and /metrics (the collector's public port). @default 8080, 9101 … 9104 */
   ports?: Partial<Record<ServiceName, number>>;
-  /** Which to run, e.g. a test of part of the pipeline; the launcher adds 'console'. @default PIPELINE_SERVICES (the five stages) */
+  /** Which to run, e.g. a test of part of the pipeline; the launcher adds 'console' and 'query'. @default PIPELINE_SERVICES (the five stages) */
   services?: ServiceName[];
   /** One `<name>.log` per service, truncated at start, appended to by restarts. @default <repo>/.local/logs */
   logDir?: string;

@@ -13,6 +13,7 @@ describe('ports', () => {
       trainer: 30103,
       scorer: 30104,
       console: 29090,
+      query: 29070,
     });
   });
 

@@ -14,6 +14,8 @@ export const BASE_PORTS = {
   scorer: 9104,
   /** The live web view (services/console). */
   console: 8090,
+  /** The read-only query API (services/query). */
+  query: 8070,
 } as const;
 
 export type PortName = keyof typeof BASE_PORTS;

@@ -4,7 +4,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 // earlier launcher still alive?) and for fault tests (which pid to kill, did it come back). The shape is a contract
 // between engineers: change it only together with its readers.
 
-export const STACK_PROCESS_NAMES = ['kafka', 'clickhouse', 'collector', 'enricher', 'sink', 'trainer', 'scorer', 'console'] as const;
+export const STACK_PROCESS_NAMES = ['kafka', 'clickhouse', 'collector', 'enricher', 'sink', 'trainer', 'scorer', 'console', 'query'] as const;
 export type StackProcessName = (typeof STACK_PROCESS_NAMES)[number];
 
 export type ProcessStatus = 'starting' | 'healthy' | 'exited' | 'restarting' | 'stopped';

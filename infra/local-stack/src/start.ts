@@ -114,10 +114,15 @@ async function main(): Promise<number> {
   const devWriteKey = process.env.COLLECTOR_WRITE_KEYS === undefined && !process.env.COLLECTOR_SOURCES_FILE ? trafficConfig.TRAFFIC_WRITE_KEY : undefined;
   say(`node for the services and chDB: ${node.version} (${node.path})`);
   if (devWriteKey !== undefined) say(`write key: ${devWriteKey} (source dev): curl -u '${devWriteKey}:' localhost:${settings.ports.collector}/v1/batch …`);
+  // One development read key for the query API, unless QUERY_READ_KEYS names others. Distinct from the write key: a
+  // write key reads nothing, a read key writes nothing.
+  const devReadKey = process.env.QUERY_READ_KEYS ? undefined : DEV_READ_KEY;
+  if (devReadKey !== undefined) say(`read key: ${devReadKey} (query API): curl -H 'Authorization: Bearer ${devReadKey}' localhost:${settings.ports.query}/v1/funnel`);
 
   const stack = new LocalStack(settings, {
     serviceEnv: {
       ...(devWriteKey !== undefined ? { COLLECTOR_WRITE_KEYS: `${devWriteKey}:dev` } : {}),
+      ...(devReadKey !== undefined ? { QUERY_READ_KEYS: `${devReadKey}:dev` } : {}),
       CLICKHOUSE_DATABASE: clickhouse.database,
       // NOTE: the simulated sessions last seconds, and a logged-in user returns after TRAFFIC_MIN_RETURN_GAP_S (45 s);
       // the web convention of 30 min would merge those visits into one session.
@@ -220,6 +225,9 @@ function fileLogger(file: string): TrafficLogger {
     stream.write(`${JSON.stringify({ level, time: new Date().toISOString(), service: 'traffic-generator', ...obj, msg })}\n`);
   return { info: write('info'), warn: write('warn') };
 }
+
+/** The query API's read key in a development stack (README "Asking questions"); QUERY_READ_KEYS replaces it. */
+const DEV_READ_KEY = 'dev-read-key';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -19,6 +19,7 @@ const IDENTITY: Record<StackProcessName | 'reaper', string> = {
   trainer: 'services/trainer/src/main.ts',
   scorer: 'services/scorer/src/main.ts',
   console: 'services/console/src/main.ts',
+  query: 'services/query/src/main.ts',
   reaper: 'local-stack/src/reaper.main.ts',
 };
 
