@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createClickHouseClient } from '@telltale/clickhouse';
 import { Analytics } from '@telltale/queries';
 import { insertFixture } from '@telltale/queries/src/analytics.fixture';
 import { createMetricsRegistry } from '@telltale/runtime';
