@@ -14,7 +14,7 @@ import {
   type ModelRun,
   type Query,
   type TailPrediction,
-} from './live-view.queries';
+} from '@telltale/queries';
 
 /** Everything one refresh of the page shows. null: that source could not be read this time (the page says so). */
 export interface LiveSnapshot {

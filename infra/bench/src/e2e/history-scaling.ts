@@ -8,7 +8,7 @@ import { TrainingSetBuilder } from '@telltale/model';
 import { createLogger } from '@telltale/runtime';
 // NOTE: a tool may import a service's module (ml-context-inputs.main.ts does the enricher's); a service may not.
 // What is measured is then the code the services run, not a copy of it.
-import { liveViewQueries, type Query } from '../../../../services/console/src/live-view.queries';
+import { liveViewQueries, type Query } from '../../../../packages/queries/src/live-view.queries';
 import { loadTrainerConfig } from '../../../../services/trainer/src/trainer.config';
 import { loadTrainingSet, trainingWindow, type TrainingWindow } from '../../../../services/trainer/src/training-data';
 

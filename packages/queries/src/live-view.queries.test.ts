@@ -3,7 +3,7 @@ import {
   DEAD_LETTER_WINDOW_H,
   MODEL_RUNS_WINDOW_H,
   deadLettersQuery,
-  funnelQuery,
+  liveFunnelQuery,
   liveViewQueries,
   modelsQuery,
   predictionTailQuery,
@@ -18,14 +18,14 @@ import {
 const NOW = Date.UTC(2026, 10, 29, 12, 0, 0, 250);
 
 describe('live view queries', () => {
-  it('asks the funnel view for the window ending a minute ahead of now, as parameters', () => {
-    const q = funnelQuery(NOW, 15);
-    expect(q.query).toContain('FROM funnel(from = {from:String}, to = {to:String})');
-    expect(q.query_params).toEqual({ from: '2026-11-29 11:45:00.250', to: '2026-11-29 12:01:00.250' });
+  it('asks the analytics funnel (the SQL of the API and the CLI) for the window ending a minute ahead of now, as parameters', () => {
+    const q = liveFunnelQuery(NOW, 15);
+    expect(q.query).toContain('windowFunnel({window:UInt64})');
+    expect(q.query_params).toEqual({ from: '2026-11-29 11:45:00.250', to: '2026-11-29 12:01:00.250', window: 3600, s0: 'page_view', s1: 'add_to_cart', s2: 'purchase' });
   });
 
   it('passes every value as a query parameter, none in the SQL text', () => {
-    const queries = [funnelQuery(NOW, 5), modelsQuery("o'brien", NOW), scoreHistogramQuery(NOW, 5, "x' OR 1=1"), predictionTailQuery(NOW), deadLettersQuery(NOW)];
+    const queries = [liveFunnelQuery(NOW, 5), modelsQuery("o'brien", NOW), scoreHistogramQuery(NOW, 5, "x' OR 1=1"), predictionTailQuery(NOW), deadLettersQuery(NOW)];
     for (const q of queries) {
       expect(q.query).not.toContain("o'brien");
       expect(q.query).not.toContain('OR 1=1');
@@ -50,10 +50,17 @@ describe('live view queries', () => {
   });
 
   it('shapes the funnel row into numbers (UInt64 arrive as strings), and none when no session fell in the window', () => {
-    expect(
-      toFunnel([{ sessions: '40', viewed: '30', added_to_cart: '12', purchased: '3', p_view: 0.75, p_cart_given_view: 0.4, p_purchase_given_cart: 0.25, p_purchase: 0.075 }]),
-    ).toEqual({ sessions: 40, viewed: 30, addedToCart: 12, purchased: 3, pView: 0.75, pCartGivenView: 0.4, pPurchaseGivenCart: 0.25, pPurchase: 0.075 });
-    expect(toFunnel([{ sessions: '0', viewed: '0', added_to_cart: '0', purchased: '0', p_view: null }])).toBeUndefined();
+    expect(toFunnel([{ dimension: '', sessions: '40', reached: ['30', '12', '3'] }])).toEqual({
+      sessions: 40,
+      viewed: 30,
+      addedToCart: 12,
+      purchased: 3,
+      pView: 0.75,
+      pCartGivenView: 0.4,
+      pPurchaseGivenCart: 0.25,
+      pPurchase: 0.75 * 0.4 * 0.25,
+    });
+    expect(toFunnel([{ dimension: '', sessions: '0', reached: ['0', '0', '0'] }])).toBeUndefined();
     expect(toFunnel([])).toBeUndefined();
   });
 

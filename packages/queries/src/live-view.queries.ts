@@ -1,4 +1,8 @@
 import { toClickHouseTime } from '@telltale/clickhouse';
+import { funnelQuery, type Query } from './analytics.queries';
+import { funnelParams } from './query-params';
+
+export type { Query };
 
 // What the live view asks ClickHouse, and how the answers become the page's numbers. Pure: the SQL and its parameters
 // from the config and the clock, and the rows (as JSONEachRow gives them: 64-bit integers arrive as strings) into
@@ -8,11 +12,6 @@ import { toClickHouseTime } from '@telltale/clickhouse';
 // time window on the column its table is partitioned by (toYYYYMM of it), which lets ClickHouse skip every
 // partition and every part whose min/max time lies outside, and by a primary-key prefix where the sorting key
 // allows one. Each says below which bounds it gets.
-
-export interface Query {
-  query: string;
-  query_params: Record<string, string | number>;
-}
 
 /** Number of buckets of the score histogram (0.05 wide). */
 export const SCORE_BUCKETS = 20;
@@ -30,17 +29,18 @@ export const MODEL_RUNS_WINDOW_H = 7 * 24;
 /** Dead letters counted: the last day (the table keeps 30 days; the page is about what goes wrong now). */
 export const DEAD_LETTER_WINDOW_H = 24;
 
+/** The live view's funnel: the purchase funnel, each step within an hour of the first (the original request's). */
+export const LIVE_FUNNEL_STEPS = ['page_view', 'add_to_cart', 'purchase'];
+
 /**
- * The funnel over the events of the last `windowMin` minutes. NOTE: the upper bound is a minute ahead of now: event
- * times are the senders' clocks, and a browser a few seconds fast must not drop out of the window.
- * Bounds: the view filters events on event_time (partition and part pruning; the sorting key starts with user_key, so
- * no key prefix), without FINAL since migration 011.
+ * The funnel over the events of the last `windowMin` minutes: the analytics funnel (analytics.queries.ts), so its SQL is
+ * written once for the API, the CLI and this page. NOTE: the upper bound is a minute ahead of now: event times are the
+ * senders' clocks, and a browser a few seconds fast must not drop out of the window.
+ * Bounds: events filtered on event_time (partition and part pruning; the sorting key starts with user_key, so no key
+ * prefix), without FINAL (a session is one row of the GROUP BY however many copies its events have).
  */
-export function funnelQuery(nowMs: number, windowMin: number): Query {
-  return {
-    query: 'SELECT sessions, viewed, added_to_cart, purchased, p_view, p_cart_given_view, p_purchase_given_cart, p_purchase FROM funnel(from = {from:String}, to = {to:String})',
-    query_params: { from: toClickHouseTime(nowMs - windowMin * 60_000), to: toClickHouseTime(nowMs + 60_000) },
-  };
+export function liveFunnelQuery(nowMs: number, windowMin: number): Query {
+  return funnelQuery(funnelParams.parse({ from: nowMs - windowMin * 60_000, to: nowMs + 60_000, steps: LIVE_FUNNEL_STEPS, window: 3600 }));
 }
 
 /**
@@ -113,7 +113,7 @@ export function deadLettersQuery(nowMs: number): Query {
 export function liveViewQueries(nowMs: number, windowMin: number, modelName: string): Record<'dead letters' | 'funnel' | 'models' | 'scores' | 'tail', Query> {
   return {
     'dead letters': deadLettersQuery(nowMs),
-    funnel: funnelQuery(nowMs, windowMin),
+    funnel: liveFunnelQuery(nowMs, windowMin),
     models: modelsQuery(modelName, nowMs),
     scores: scoreHistogramQuery(nowMs, windowMin, modelName),
     tail: predictionTailQuery(nowMs),
@@ -140,21 +140,17 @@ export interface Funnel {
   pPurchase: number;
 }
 
-/** undefined when no session fell in the window (the view's ratios would be 0/0). */
+/** undefined when no session fell in the window (the ratios would be 0/0). The funnel query's one row (no dimension). */
 export function toFunnel(rows: Row[]): Funnel | undefined {
   const row = rows[0];
   const sessions = num(row?.sessions) ?? 0;
   if (!row || sessions === 0) return undefined;
-  return {
-    sessions,
-    viewed: num(row.viewed) ?? 0,
-    addedToCart: num(row.added_to_cart) ?? 0,
-    purchased: num(row.purchased) ?? 0,
-    pView: num(row.p_view) ?? 0,
-    pCartGivenView: num(row.p_cart_given_view) ?? 0,
-    pPurchaseGivenCart: num(row.p_purchase_given_cart) ?? 0,
-    pPurchase: num(row.p_purchase) ?? 0,
-  };
+  const [viewed = 0, addedToCart = 0, purchased = 0] = Array.isArray(row.reached) ? row.reached.map((x) => num(x) ?? 0) : [];
+  const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  const pView = ratio(viewed, sessions);
+  const pCartGivenView = ratio(addedToCart, viewed);
+  const pPurchaseGivenCart = ratio(purchased, addedToCart);
+  return { sessions, viewed, addedToCart, purchased, pView, pCartGivenView, pPurchaseGivenCart, pPurchase: pView * pCartGivenView * pPurchaseGivenCart };
 }
 
 export interface ModelRun {
