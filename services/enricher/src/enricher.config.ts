@@ -32,7 +32,7 @@ export const enricherEnv = {
    * Most heap one partition's state may take, MiB, by the measured cost of its entries (README "State design and its
    * cost"); beyond it the oldest messageIds and least recently active visitors are forgotten first. Per partition,
    * like the counts, so that what is forgotten never depends on how many partitions an instance holds: an instance
-   * holds at most this times its partitions. @default 192 (below the ~265-400 MB the counts allow per partition)
+   * holds at most this times its partitions. @default 192 (below the ~220-360 MB the counts allow per partition)
    */
   ENRICHER_STATE_MAX_MIB: env.int(192, 1),
   /** Longest a partition's state restore may take before the enricher gives up on the batch (and retries). @default 300 */

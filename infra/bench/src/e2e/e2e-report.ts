@@ -1,5 +1,6 @@
 import type { E2eResult, StepResult } from './e2e.bench';
 import { BENCH_PROCESS, TARGETS, formatEvents } from './e2e-targets';
+import { describeRates } from './kafka-requests';
 
 // The e2e results as a markdown table and an SVG plot of latency against throughput (no plotting dependency).
 
@@ -55,6 +56,22 @@ export function renderMarkdown(r: E2eResult, svgFile: string): string {
     lines.push(
       `| ${s.name} | ${fmt(s.acceptedPerS)} | ${pipelineNames.map((n) => fmt(c?.byProcess[n])).join(' | ')} | **${fmt(c?.pipeline)}** | ${fmt(c?.bench)} |`,
     );
+  }
+  const requestStages = [...new Set([...r.steps, ...r.soak].flatMap((s) => Object.keys(s.kafkaRequestsPerS ?? {})))];
+  if (requestStages.length > 0) {
+    lines.push(
+      '',
+      '### Kafka requests per second, by stage (largest APIs)',
+      '',
+      "What each stage's Kafka clients sent over the step's load (telltale_kafka_requests_total). The broker's CPU goes mostly per request, not per record.",
+      '',
+      `| step | ${requestStages.join(' | ')} |`,
+      `| --- | ${requestStages.map(() => '---').join(' | ')} |`,
+    );
+    for (const s of [...r.steps, ...r.soak]) {
+      if (!s.kafkaRequestsPerS) continue;
+      lines.push(`| ${s.name} | ${requestStages.map((stage) => describeRates(s.kafkaRequestsPerS![stage] ?? {}, 3)).join(' | ')} |`);
+    }
   }
   lines.push('', `![latency against throughput](${svgFile})`, '');
   const c = r.ceilings;

@@ -29,6 +29,8 @@ export interface E2eSettings {
   ceilingRecords: number;
   /** Seconds the collector and the sink each run alone at their limit. BENCH_E2E_ALONE_S */
   aloneSeconds: number;
+  /** The stages alone and the Kafka tools' ceilings, with the pipeline idle. BENCH_E2E_CEILINGS=0 skips them. */
+  ceilings: boolean;
   /** The trainer on growing history, last, with the pipeline idle (history-scaling.ts). BENCH_E2E_HISTORY=0 skips it. */
   history: boolean;
   /** Events of history per measurement, smallest first. BENCH_E2E_HISTORY_SIZES (comma-separated) */
@@ -43,7 +45,7 @@ export interface E2eSettings {
   resultsDir: string;
 }
 
-const PROFILES: Record<E2eSettings['profile'], Omit<E2eSettings, 'profile' | 'cpuProfile' | 'dir' | 'portOffset' | 'resultsDir' | 'soakRate' | 'history'>> = {
+const PROFILES: Record<E2eSettings['profile'], Omit<E2eSettings, 'profile' | 'cpuProfile' | 'dir' | 'portOffset' | 'resultsDir' | 'soakRate' | 'history' | 'ceilings'>> = {
   full: {
     // The targets' rates (2,500 and 5,000 for CPU and latency, 10,000 sustained) and two above, to see the knee.
     rates: [2_500, 5_000, 10_000, 15_000, 20_000],
@@ -94,6 +96,8 @@ export function e2eSettings(env: NodeJS.ProcessEnv = process.env): E2eSettings {
   }
   const historyRaw = env.BENCH_E2E_HISTORY?.trim() || '1';
   if (!['0', '1', 'false', 'true'].includes(historyRaw)) throw new Error(`BENCH_E2E_HISTORY must be 0 or 1, got ${JSON.stringify(historyRaw)}`);
+  const ceilingsRaw = env.BENCH_E2E_CEILINGS?.trim() || '1';
+  if (!['0', '1', 'false', 'true'].includes(ceilingsRaw)) throw new Error(`BENCH_E2E_CEILINGS must be 0 or 1, got ${JSON.stringify(ceilingsRaw)}`);
   const soakRateRaw = env.BENCH_E2E_SOAK_RATE?.trim();
   const localDir = path.resolve(env.TELLTALE_LOCAL_DIR?.trim() || path.join(REPO_ROOT, '.local'));
   return {
@@ -108,6 +112,7 @@ export function e2eSettings(env: NodeJS.ProcessEnv = process.env): E2eSettings {
     connections: int('BENCH_E2E_CONNECTIONS', base.connections, 1),
     ceilingRecords: int('BENCH_E2E_CEILING_RECORDS', base.ceilingRecords, 1000),
     aloneSeconds: int('BENCH_E2E_ALONE_S', base.aloneSeconds, 1),
+    ceilings: ceilingsRaw === '1' || ceilingsRaw === 'true',
     history: historyRaw === '1' || historyRaw === 'true',
     historySizes,
     cpuProfile: env.BENCH_E2E_CPU_PROF === '1' || env.BENCH_E2E_CPU_PROF === 'true',

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createClickHouseClient, type ClickHouseClient } from '@telltale/clickhouse';
 import { topicsFor, type RawEvent } from '@telltale/contracts';
 import { ConsumerLagSampler, LAG_METRIC } from '@telltale/faults/src/consumer-lag';
+import { describeRates, readRequestCounts, requestRates, type RequestCounts } from './kafka-requests';
 import { LoadDriver, type LoadStats } from '@telltale/faults/src/load-driver';
 import { readMetricSum } from '@telltale/faults/src/service-metrics';
 import { ShopperEvents } from '@telltale/faults/src/shopper-events';
@@ -55,6 +56,8 @@ export interface StepResult {
   prediction: { consumed: LatencySummary; scored: LatencySummary };
   /** Largest consumer lag (records) per stage during the step. */
   maxLag: Record<string, number>;
+  /** Kafka requests per second over the step's load, per stage and API (kafka-requests.ts). */
+  kafkaRequestsPerS?: RequestCounts;
   processes: Record<string, ProcessUsage>;
   /** CPU time per acknowledged event over the step, per process and for all of `pnpm start`'s (see cpuPerEvent). */
   cpuUsPerEvent: CpuPerEvent | null;
@@ -188,68 +191,71 @@ export async function benchE2e(): Promise<E2eResult> {
     const idleAfter = await waitForNoLag(stack, settings.drainSeconds * 1000);
     log(idleAfter === null ? `the pipeline still has a backlog after ${settings.drainSeconds} s: ceilings measured beside it` : `pipeline idle after ${idleAfter} s`);
     result.ceilings.recordBytes = meanRawEventBytes(topics.rawEvents.codec.encode.bind(topics.rawEvents.codec), `${runId}-size-`);
-    const ceilingTopic = `bench-ceiling-${runId}`;
-    try {
-      await ensureTopics(kafka, [{ name: ceilingTopic, compacted: false, codec: topics.rawEvents.codec }]);
-      log(`ProducerPerformance: ${settings.ceilingRecords} records of ${result.ceilings.recordBytes} B, acks=all, linger.ms=5`);
-      result.ceilings.producerPerformance = await producerPerformance(brokers, ceilingTopic, settings.ceilingRecords, result.ceilings.recordBytes);
-      log(result.ceilings.producerPerformance.summary);
-      result.ceilings.consumerPerformance = await consumerPerformance(brokers, ceilingTopic, settings.ceilingRecords, `bench-ceiling-${runId}`);
-      log(`ConsumerPerformance: ${result.ceilings.consumerPerformance.recordsPerS} records/s`);
-    } catch (err) {
-      result.ceilings.errors.push(`kafka-tools: ${(err as Error).message}`);
-    }
-    try {
-      log(`collector alone: ${settings.aloneSeconds} s, 32 connections × 20-event batches`);
-      const body = JSON.stringify({ batch: new ShopperEvents(`${runId}-alone-`).next(20) });
-      result.ceilings.collectorAlone = await collectorAlone({
-        brokers,
-        topicPrefix: `bench_alone_${runId}.`,
-        body,
-        eventsPerRequest: 20,
-        connections: 32,
-        seconds: settings.aloneSeconds,
-        env: profileEnv,
-        logFile: path.join(settings.dir, 'collector-alone.log'),
-      });
-      log(`collector alone: ${result.ceilings.collectorAlone.eventsPerS} events/s (${result.ceilings.collectorAlone.collectorCpuCores} cores)`);
-    } catch (err) {
-      result.ceilings.errors.push(`collector alone: ${(err as Error).message}`);
-    }
-    try {
-      // The sink as configured, and with one partition at a time (the lever SINK_PARTITIONS_CONCURRENTLY), each on
-      // the same backlog from the beginning, in a database of its own.
-      for (const variant of ['serial', 'default'] as const) {
-        log(`sink alone (${variant}): a second sink reading every topic from the beginning, ${settings.aloneSeconds} s`);
-        const database = `bench_sink_${variant}_${runId}`;
-        const run = await sinkAlone({
-          brokers,
-          clickhouseUrl: chUrl,
-          database,
-          groupId: `bench-sink-${variant}-${runId}`,
-          seconds: settings.aloneSeconds,
-          env: { ...profileEnv, ...(variant === 'serial' ? { SINK_PARTITIONS_CONCURRENTLY: '1' } : {}) },
-          logFile: path.join(settings.dir, `sink-alone-${variant}.log`),
-        });
-        if (variant === 'serial') result.ceilings.sinkAloneSerial = run;
-        else result.ceilings.sinkAlone = run;
-        log(`sink alone (${variant}): ${run.rowsPerS} rows/s (${run.sinkCpuCores} cores)`);
-        await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    // BENCH_E2E_CEILINGS=0: skipped (an A/B of the pipeline's steps needs no ceilings).
+    if (settings.ceilings) {
+      const ceilingTopic = `bench-ceiling-${runId}`;
+      try {
+        await ensureTopics(kafka, [{ name: ceilingTopic, compacted: false, codec: topics.rawEvents.codec }]);
+        log(`ProducerPerformance: ${settings.ceilingRecords} records of ${result.ceilings.recordBytes} B, acks=all, linger.ms=5`);
+        result.ceilings.producerPerformance = await producerPerformance(brokers, ceilingTopic, settings.ceilingRecords, result.ceilings.recordBytes);
+        log(result.ceilings.producerPerformance.summary);
+        result.ceilings.consumerPerformance = await consumerPerformance(brokers, ceilingTopic, settings.ceilingRecords, `bench-ceiling-${runId}`);
+        log(`ConsumerPerformance: ${result.ceilings.consumerPerformance.recordsPerS} records/s`);
+      } catch (err) {
+        result.ceilings.errors.push(`kafka-tools: ${(err as Error).message}`);
       }
-      if (!result.ceilings.sinkAlone) throw new Error('no sink-alone run');
-      result.ceilings.directInsert = await directInsert({
-        client: clickhouse,
-        sourceDatabase: 'telltale',
-        targetDatabase: `bench_direct_${runId}`,
-        idPrefix: runId,
-        rowsPerTable: 100_000,
-        // The sink's largest insert (SINK_MAX_BATCH_ROWS).
-        batchRows: 20_000,
-      });
-      await clickhouse.command({ query: `DROP DATABASE IF EXISTS bench_direct_${runId}` });
-      log(`direct insert: ${JSON.stringify(result.ceilings.directInsert.byFormat)} rows/s (${result.ceilings.directInsert.rows} rows)`);
-    } catch (err) {
-      result.ceilings.errors.push(`sink alone / direct insert: ${(err as Error).message}`);
+      try {
+        log(`collector alone: ${settings.aloneSeconds} s, 32 connections × 20-event batches`);
+        const body = JSON.stringify({ batch: new ShopperEvents(`${runId}-alone-`).next(20) });
+        result.ceilings.collectorAlone = await collectorAlone({
+          brokers,
+          topicPrefix: `bench_alone_${runId}.`,
+          body,
+          eventsPerRequest: 20,
+          connections: 32,
+          seconds: settings.aloneSeconds,
+          env: profileEnv,
+          logFile: path.join(settings.dir, 'collector-alone.log'),
+        });
+        log(`collector alone: ${result.ceilings.collectorAlone.eventsPerS} events/s (${result.ceilings.collectorAlone.collectorCpuCores} cores)`);
+      } catch (err) {
+        result.ceilings.errors.push(`collector alone: ${(err as Error).message}`);
+      }
+      try {
+        // The sink as configured, and with one partition at a time (the lever SINK_PARTITIONS_CONCURRENTLY), each on
+        // the same backlog from the beginning, in a database of its own.
+        for (const variant of ['serial', 'default'] as const) {
+          log(`sink alone (${variant}): a second sink reading every topic from the beginning, ${settings.aloneSeconds} s`);
+          const database = `bench_sink_${variant}_${runId}`;
+          const run = await sinkAlone({
+            brokers,
+            clickhouseUrl: chUrl,
+            database,
+            groupId: `bench-sink-${variant}-${runId}`,
+            seconds: settings.aloneSeconds,
+            env: { ...profileEnv, ...(variant === 'serial' ? { SINK_PARTITIONS_CONCURRENTLY: '1' } : {}) },
+            logFile: path.join(settings.dir, `sink-alone-${variant}.log`),
+          });
+          if (variant === 'serial') result.ceilings.sinkAloneSerial = run;
+          else result.ceilings.sinkAlone = run;
+          log(`sink alone (${variant}): ${run.rowsPerS} rows/s (${run.sinkCpuCores} cores)`);
+          await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+        }
+        if (!result.ceilings.sinkAlone) throw new Error('no sink-alone run');
+        result.ceilings.directInsert = await directInsert({
+          client: clickhouse,
+          sourceDatabase: 'telltale',
+          targetDatabase: `bench_direct_${runId}`,
+          idPrefix: runId,
+          rowsPerTable: 100_000,
+          // The sink's largest insert (SINK_MAX_BATCH_ROWS).
+          batchRows: 20_000,
+        });
+        await clickhouse.command({ query: `DROP DATABASE IF EXISTS bench_direct_${runId}` });
+        log(`direct insert: ${JSON.stringify(result.ceilings.directInsert.byFormat)} rows/s (${result.ceilings.directInsert.rows} rows)`);
+      } catch (err) {
+        result.ceilings.errors.push(`sink alone / direct insert: ${(err as Error).message}`);
+      }
     }
     const soak = settings.soakSeconds > 0 ? chooseSoakRate(result.steps, settings.soakRate) : null;
     if (soak) {
@@ -379,6 +385,7 @@ interface StepContext {
 async function measureStep(ctx: StepContext): Promise<StepResult> {
   const { settings } = ctx;
   const source = new MarkedEvents(new ShopperEvents(ctx.idPrefix), ctx.idPrefix, settings.markEvery, (id, at, user) => ctx.queryable.expect(id, at, user));
+  const requestsBefore = await readRequestCounts((stage) => ctx.stack.process(stage).url);
   ctx.stats.resetWindow();
   const t0 = Date.now();
   const window = ctx.predictions.openWindow(t0, Infinity);
@@ -388,6 +395,7 @@ async function measureStep(ctx: StepContext): Promise<StepResult> {
   const t1 = Date.now();
   window.toMs = t1;
   const processes = ctx.stats.usage();
+  const kafkaRequestsPerS = requestRates(requestsBefore, await readRequestCounts((stage) => ctx.stack.process(stage).url), (Date.now() - t0) / 1000);
   const maxLag = ctx.lag.maxByService(t0, t1);
   const load1 = round(os.loadavg()[0]!, 2);
 
@@ -426,6 +434,7 @@ async function measureStep(ctx: StepContext): Promise<StepResult> {
     queryable,
     prediction: { consumed: window.consumed.summary(), scored: window.scored.summary() },
     maxLag,
+    kafkaRequestsPerS,
     processes,
     cpuUsPerEvent: cpuPerEvent(processes, load.acknowledged),
     load1,
@@ -449,6 +458,7 @@ function describeStep(s: StepResult): string {
   return (
     `${s.name}: offered ${s.offeredPerS}/s, accepted ${s.acceptedPerS}/s; queryable p50/p95/p99 ${q.p50Ms}/${q.p95Ms}/${q.p99Ms} ms (${q.count} markers, ${q.markersMissing} missing); ` +
     `prediction p50/p99 ${p.p50Ms}/${p.p99Ms} ms (${p.count}); drain ${s.drainS ?? '–'} s; lag ${JSON.stringify(s.maxLag)}; ` +
+    `kafka requests/s ${Object.entries(s.kafkaRequestsPerS ?? {}).map(([stage, r]) => `${stage} ${describeRates(r, 3)}`).join(', ')}; ` +
     `cpu ${Object.entries(s.processes).map(([n, u]) => `${n.split(' ')[0]} ${u.cpuCores}`).join(', ')}; ` +
     `µs/event ${s.cpuUsPerEvent ? `${s.cpuUsPerEvent.pipeline} (bench ${s.cpuUsPerEvent.bench ?? '–'})` : '–'}; load ${s.load1}`
   );
