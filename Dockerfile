@@ -7,9 +7,10 @@
 # stage's pnpm scripts run on too.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
+# NOTE: SERVICE and HEALTH_PORT are declared only where they are first used: a build argument in scope is part of the
+# cache key of every later RUN, so everything above them (pnpm, the store, the workspace install, tini) is built once
+# and shared by every service's image (infra/containers/build-images.sh builds all of them in a row).
 FROM ${NODE_IMAGE} AS build
-ARG SERVICE
-RUN test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=<folder under services/>' >&2; exit 1; }
 # corepack's download of pnpm fails its signature check on some machines (see .ci/run): the pinned version from npm.
 RUN npm install -g pnpm@10.34.9
 WORKDIR /repo
@@ -20,18 +21,20 @@ COPY . .
 # NOTE: --ignore-scripts: the only install scripts are chDB's native download and the binary checks of swc and
 # esbuild (which find their platform package without it); building a service needs none of them.
 RUN pnpm install --frozen-lockfile --offline --ignore-scripts
+ARG SERVICE
+RUN test -n "${SERVICE}" || { echo 'build with --build-arg SERVICE=<folder under services/>' >&2; exit 1; }
 RUN pnpm build "${SERVICE}" && pnpm deploy:services --out /deploy "${SERVICE}"
 
 FROM ${NODE_IMAGE}
+# tini as PID 1: forwards SIGTERM to node (whose ordered stop flushes and commits) and reaps zombies.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
 ARG SERVICE
 # The port the service's /healthz answers on (its default ADMIN_PORT, or PORT for the collector). Set HEALTH_PORT
 # at run time too when you move it.
 ARG HEALTH_PORT
 RUN test -n "${HEALTH_PORT}" || { echo 'build with --build-arg HEALTH_PORT=<port of /healthz>' >&2; exit 1; }
-# tini as PID 1: forwards SIGTERM to node (whose ordered stop flushes and commits) and reaps zombies.
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends tini \
-  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps \
     HEALTH_PORT=${HEALTH_PORT}
