@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import { AvroCodecError, type Topic } from '@telltale/contracts';
 import type { Registry } from '@telltale/runtime';
 import { chunkRecords } from './batch-chunks';
@@ -18,6 +18,8 @@ export interface ConsumedRecord<T> {
   timestamp: number;
   /** The undecoded bytes, for dead letters. */
   raw: Buffer;
+  /** The record's headers as kafkajs gives them (values are Buffers). */
+  headers?: IHeaders;
 }
 
 /** Where a chunk sits in its partition: for handlers that commit the offset themselves, in a transaction. */
@@ -264,7 +266,7 @@ export class BatchConsumer {
       const raw = m.value ?? Buffer.alloc(0);
       const key = m.key ? m.key.toString('utf8') : null;
       try {
-        records.push({ topic, partition, offset: m.offset, key, value: subscription.topic.codec.decode(raw), timestamp: Number(m.timestamp), raw });
+        records.push({ topic, partition, offset: m.offset, key, value: subscription.topic.codec.decode(raw), timestamp: Number(m.timestamp), raw, headers: m.headers ?? {} });
       } catch (err) {
         if (!(err instanceof AvroCodecError)) throw err;
         invalid.push({ reason: err.message, payload: raw, key, source: { topic, partition, offset: m.offset } });

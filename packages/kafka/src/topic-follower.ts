@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer } from 'kafkajs';
+import type { Consumer, IHeaders } from 'kafkajs';
 import { AvroCodecError, type Topic } from '@telltale/contracts';
 import type { Registry } from '@telltale/runtime';
 import { crashCounter } from './consumer-metrics';
@@ -23,25 +23,31 @@ export interface FollowOptions {
   onFatal?: (err: Error) => void;
   /** Counts crashes in telltale_kafka_consumer_crashes_total{group=groupIdPrefix}. */
   registry?: Registry;
+  /**
+   * false: only records written from now on (a large topic whose history lives elsewhere, e.g. in ClickHouse); caughtUp
+   * resolves at once. @default true
+   */
+  fromBeginning?: boolean;
 }
 
 /**
- * Reads a topic from the beginning and keeps following it, committing nothing: for small compacted topics
+ * Reads a topic from the beginning (or from now: `fromBeginning`) and keeps following it, committing nothing: for small compacted topics
  * (models) that every instance needs whole. Undecodable records are logged and skipped: there is no consumer
  * group position to hold back, and a bad model must not stop scoring with the good ones.
  */
 export async function followTopic<T>(
   client: KafkaClient,
   topic: Topic<T>,
-  onRecord: (value: T, key: string | null) => void,
+  onRecord: (value: T, key: string | null, headers: IHeaders) => void,
   opts: FollowOptions,
 ): Promise<TopicFollower> {
   const admin = client.kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
   // Partitions with records, and the offset of their last record at start.
+  const fromBeginning = opts.fromBeginning ?? true;
   const waiting = new Map(
-    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]),
+    fromBeginning ? ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]) : [],
   );
 
   let markCaughtUp!: () => void;
@@ -74,14 +80,14 @@ export async function followTopic<T>(
   // reaches eachMessage; kafkajs reports the batch that skipped it here.
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => reached(payload.partition, payload.lastOffset));
   await consumer.connect();
-  await consumer.subscribe({ topic: topic.name, fromBeginning: true });
+  await consumer.subscribe({ topic: topic.name, fromBeginning });
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ partition, message }) => {
       const key = message.key ? message.key.toString('utf8') : null;
       if (message.value) {
         try {
-          onRecord(topic.codec.decode(message.value), key);
+          onRecord(topic.codec.decode(message.value), key, message.headers ?? {});
         } catch (err) {
           if (!(err instanceof AvroCodecError)) throw err;
           client.logger.error({ topic: topic.name, partition, offset: message.offset, reason: err.message }, 'skipped undecodable record');
