@@ -116,7 +116,7 @@ DPKG
     --change "ENV NODE_VERSION=$NODE_VERSION" \
     --change 'CMD ["node"]' \
     --message "SUBSTITUTE for node:24-bookworm-slim, built by infra/containers/build-images.sh" \
-    "$tarball" "$SUBSTITUTE" >/dev/null
+    "$tarball" "$SUBSTITUTE" >/dev/null 2>&1
 }
 
 if [ -z "${NODE_IMAGE:-}" ]; then
@@ -130,6 +130,8 @@ if [ -z "${NODE_IMAGE:-}" ]; then
   fi
 fi
 log "base: $NODE_IMAGE"
+# infra/containers/compose.sh builds its substitutes on the same base.
+echo "$NODE_IMAGE" >"$CACHE/base-image"
 
 # --- the build context -----------------------------------------------------------------------------------------------
 # NOTE: by default the images are built from the committed tree (git archive HEAD), not the working tree: what CI's
