@@ -11,7 +11,7 @@ export {
   type FeatureSource,
 } from './model-inputs';
 export { fitMatrixStandardization, standardizeMatrix, type Standardization } from './standardization';
-export { explainPrediction, EXPLANATION_TOP, type Contribution, type Explanation } from './explanation';
+export { compileExplainer, explainPrediction, EXPLANATION_TOP, type Contribution, type Explanation } from './explanation';
 export { sigmoid, compileModel, logOdds, scoreProbability, scoreInputMatrix, type CompiledModel } from './probability';
 export { rocAuc, logLoss, expectedCalibrationError, calibrationByDecile, type CalibrationBucket } from './metrics';
 export { sessionBucket } from './session-split';

@@ -1,8 +1,8 @@
-import type { FeatureVector, Model, Topics } from '@telltale/contracts';
+import { PREDICTION_EXPLANATION_HEADER, encodeExplanationHeader, type FeatureVector, type Model, type Topics } from '@telltale/contracts';
 import { rejectionOf, type AvroProducer, type ConsumedRecord, type DeadLetterPublisher, type Subscription } from '@telltale/kafka';
 import type { LatestModels } from '@telltale/model';
 import type { Logger } from '@telltale/runtime';
-import { loadModel, predictionsFor, type LiveModel } from './feature-scoring';
+import { explainedPredictionsFor, loadModel, type LiveModel } from './feature-scoring';
 import type { ScorerConfig } from './scorer.config';
 import type { ScorerMetrics } from './scorer.metrics';
 
@@ -84,11 +84,13 @@ export class ScorerService {
     this.noModelLogged = false;
 
     const predictedAt = this.now();
-    const predictions = predictionsFor(records.map((r) => r.value), live, predictedAt);
+    const predictions = explainedPredictionsFor(records.map((r) => r.value), live, predictedAt);
     // Predictions are 1:1 with the records, so an index names the feature vector a refused prediction came from.
+    // NOTE: the explanation goes in a header, not the value: the value's schema (and the fingerprint old subscribers
+    // decode by) stays as it was (packages/contracts prediction-explanation.ts).
     const oversize = await this.deps.producer.sendFitting(
       this.deps.topics.predictions,
-      predictions.map((p) => ({ key: p.userKey, value: p })),
+      predictions.map(({ prediction: p, explanation }) => ({ key: p.userKey, value: p, headers: { [PREDICTION_EXPLANATION_HEADER]: encodeExplanationHeader(explanation) } })),
     );
     await this.deps.deadLetters.publish(oversize.map((o) => rejectionOf(records[o.index]!, { reason: o.reason })));
     metrics.predictions.inc({ model: live.name }, predictions.length - oversize.length);
@@ -96,7 +98,7 @@ export class ScorerService {
     // prediction, which showed in the scorer's profile at thousands of predictions per second.
     const latency = metrics.latency.labels({ model: live.name });
     const receiptLatency = metrics.receiptLatency.labels({ model: live.name });
-    for (const p of predictions) {
+    for (const { prediction: p } of predictions) {
       latency.observe(Math.max(0, p.predictedAt - p.eventTime) / 1000);
       // receivedAt is 0 on vectors written before it was carried through: no receipt time to measure from.
       if (p.receivedAt > 0) receiptLatency.observe(Math.max(0, p.predictedAt - p.receivedAt) / 1000);

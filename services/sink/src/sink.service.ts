@@ -51,7 +51,7 @@ async function startSink(config: SinkConfig, { logger, registry, stopSignal, fai
   function subscribe<T>(
     topic: Topic<T>,
     table: string,
-    toRow: (v: T) => Record<string, unknown>,
+    toRow: (v: T, record: ConsumedRecord<T>) => Record<string, unknown>,
     /** The collector's receipt time of a record (end-to-end lag); none for dead letters. */
     receivedAt: ((v: T) => number) | undefined,
     /** Where rows ClickHouse refuses go. @default the dead-letter topic */

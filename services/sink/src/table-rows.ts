@@ -1,4 +1,5 @@
-import type { CleanEvent, DeadLetter, FeatureVector, IdentityLink, Prediction } from '@telltale/contracts';
+import { PREDICTION_EXPLANATION_HEADER, decodeExplanationHeader, encodeExplanationHeader, type CleanEvent, type DeadLetter, type FeatureVector, type IdentityLink, type Prediction } from '@telltale/contracts';
+import type { ConsumedRecord } from '@telltale/kafka';
 
 // One mapping per table, Avro record → row (column name → value); column names follow infra/clickhouse/migrations.
 // TableWriter sends the values in this order (JSONCompactEachRow), so every mapping returns its keys in one order.
@@ -68,7 +69,13 @@ export function featureRow(f: FeatureVector) {
   };
 }
 
-export function predictionRow(p: Prediction) {
+/**
+ * A prediction and its explanation, which travels in the record's header (packages/contracts prediction-explanation.ts),
+ * stored as the scorer wrote it once it parses; '' when absent (a record from before explanations).
+ */
+export function predictionRow(p: Prediction, record?: Pick<ConsumedRecord<Prediction>, 'headers'>) {
+  const header = record?.headers?.[PREDICTION_EXPLANATION_HEADER];
+  const explanation = decodeExplanationHeader(Array.isArray(header) ? header[0] : header);
   return {
     user_key: p.userKey,
     session_id: p.sessionId,
@@ -79,6 +86,7 @@ export function predictionRow(p: Prediction) {
     event_time: clickHouseMs(p.eventTime),
     predicted_at: clickHouseMs(p.predictedAt),
     received_at: clickHouseMs(p.receivedAt),
+    explanation: explanation ? encodeExplanationHeader(explanation) : '',
   };
 }
 

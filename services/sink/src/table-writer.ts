@@ -16,7 +16,8 @@ export class TableWriter<T> {
   constructor(
     private readonly client: ClickHouseClient,
     readonly table: string,
-    private readonly toRow: (value: T) => Record<string, unknown>,
+    /** A record's row: from its value, and its headers where they carry a column (the prediction's explanation). */
+    private readonly toRow: (value: T, record: ConsumedRecord<T>) => Record<string, unknown>,
     private readonly logger: Logger,
     private readonly retries: number,
   ) {}
@@ -28,7 +29,7 @@ export class TableWriter<T> {
     const rows: Array<Record<string, unknown>> = [];
     for (const record of batch) {
       try {
-        rows.push(this.toRow(record.value));
+        rows.push(this.toRow(record.value, record));
         records.push(record);
       } catch (err) {
         rejected.push(rejectionOf(record, { reason: `cannot map to a ${this.table} row: ${(err as Error).message}` }));
