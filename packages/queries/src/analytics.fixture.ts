@@ -71,6 +71,8 @@ export const FIXTURE_MODEL = {
   weights: [-0.4, 0.9, 0.3],
   intercept: -2,
 };
+/** The explanation stored with ann's latest prediction (s1-buy). */
+export const FIXTURE_STORED_EXPLANATION = { intercept: -3, logit: 2.2, top: [{ input: 'has_cart', value: 1, contribution: 4.1 }] };
 export const FIXTURE_FEATURES = { session_events: 3, session_duration_s: 150 };
 
 const predictionsOf = [
@@ -132,6 +134,8 @@ export async function insertFixture(client: ClickHouseClient): Promise<void> {
       probability,
       event_time: toClickHouseTime(at),
       predicted_at: toClickHouseTime(at + 50),
+      // As the sink stores the scorer's header; the others are from before explanations (recomputed when asked).
+      explanation: message === 's1-buy' ? JSON.stringify(FIXTURE_STORED_EXPLANATION) : '',
     })),
   });
   await client.insert({

@@ -1,7 +1,7 @@
 import { createClickHouseClient } from '@telltale/clickhouse';
 import { createTestDatabase, type TestDatabase } from '@telltale/testing';
 import { Analytics, QueryInputError } from './analytics';
-import { insertFixture } from './analytics.fixture';
+import { FIXTURE_STORED_EXPLANATION, insertFixture } from './analytics.fixture';
 
 // Every expected number below is counted by hand from the data set in analytics.fixture.ts (its header comment lists
 // the sessions), not recomputed with the queries' SQL.
@@ -119,7 +119,8 @@ describe('analytics queries on the real engine (hand-counted fixture)', () => {
     const ann = (await analytics.person({ id: 'ann' }))!;
     expect(ann).toMatchObject({ person: 'ann', userId: 'ann', anonymousIds: [], traits: {} });
     expect(ann.profile).toMatchObject({ events: 4, sessions: 2, purchases: 1, revenue: 30 });
-    expect(ann.prediction).toMatchObject({ messageId: 's1-buy', probability: 0.9 });
+    // Stored with the prediction: served as the scorer wrote it (not recomputed).
+    expect(ann.prediction).toMatchObject({ messageId: 's1-buy', probability: 0.9, explanation: FIXTURE_STORED_EXPLANATION });
     expect(await analytics.person({ id: 'nobody' })).toBeNull();
     expect(await analytics.prediction('nobody')).toBeNull();
     expect(await analytics.person({ id: 'anon-9' })).toBeNull();

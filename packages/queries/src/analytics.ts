@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@telltale/clickhouse';
+import { decodeExplanationHeader, type PredictionExplanation } from '@telltale/contracts';
 import { compileModel, explainPrediction, validateLinearModel, type Explanation, type LinearModel } from '@telltale/model';
 import type { z } from 'zod';
 import { activeQuery, calibrationQuery, funnelQuery, retentionQuery, topQuery, type Query } from './analytics.queries';
@@ -144,8 +145,12 @@ export interface PredictionAnswer {
   probability: number;
   eventTime: string;
   predictedAt: string;
-  /** null when the scored feature vector or the model is no longer in ClickHouse. */
-  explanation: Explanation | null;
+  /**
+   * The average visitor's log-odds, this one's, and the three inputs that moved it most: as the scorer published it
+   * (predictions.explanation), or recomputed from the scored feature vector and the model for a prediction from before
+   * explanations; null when those are no longer in ClickHouse.
+   */
+  explanation: PredictionExplanation | null;
 }
 
 export interface PersonResult {
@@ -384,7 +389,8 @@ export class Analytics {
     return this.predictionOf(await this.resolve(p.id));
   }
 
-  private async predictionOf(who: { person: string; keys: string[] }): Promise<PredictionAnswer | null> {
+  /** The latest prediction under any of a resolved person's keys, with its explanation; null when none. */
+  async predictionOf(who: { person: string; keys: string[] }): Promise<PredictionAnswer | null> {
     const [row] = await this.rows(latestPredictionQuery(who.keys));
     if (!row) return null;
     const answer = {
@@ -398,9 +404,11 @@ export class Analytics {
       eventTime: iso(row.event_ms),
       predictedAt: iso(row.predicted_ms),
     };
+    const stored = decodeExplanationHeader(typeof row.explanation === 'string' && row.explanation !== '' ? row.explanation : null);
+    if (stored) return { ...answer, explanation: stored };
     const [[vector], model] = await Promise.all([this.rows(featureVectorQuery(answer.sessionId, answer.messageId)), this.modelVersion(answer.modelName, answer.modelVersion)]);
-    const explanation = vector && model ? explainPrediction(model, { eventKind: String(vector.event_kind), features: toFeatures(vector.features) }) : null;
-    return { ...answer, explanation };
+    const e = vector && model ? explainPrediction(model, { eventKind: String(vector.event_kind), features: toFeatures(vector.features) }) : null;
+    return { ...answer, explanation: e && { intercept: e.intercept, logit: e.logit, top: e.top } };
   }
 
   /** Scores one feature vector with the live model (the newest promoted version); null when no model is promoted yet. */

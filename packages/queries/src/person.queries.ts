@@ -85,7 +85,7 @@ export function latestEventsQuery(keys: string[], limit: number): Query {
 /** The person's newest prediction (any session, any of their keys). */
 export function latestPredictionQuery(keys: string[]): Query {
   return {
-    query: `SELECT user_key, session_id, message_id, model_name, model_version, probability,
+    query: `SELECT user_key, session_id, message_id, model_name, model_version, probability, explanation,
                    toUnixTimestamp64Milli(event_time) AS event_ms, toUnixTimestamp64Milli(predicted_at) AS predicted_ms
             FROM predictions
             WHERE user_key IN {keys:Array(String)}

@@ -1,5 +1,5 @@
 import { clickhouseEnv } from '@telltale/clickhouse';
-import { env, loadConfig } from '@telltale/runtime';
+import { commonEnv, env, loadConfig } from '@telltale/runtime';
 import { z } from 'zod';
 
 /** `key:name` pairs: a read key and who holds it (logged and counted by name, never by key). */
@@ -17,6 +17,8 @@ export function parseReadKeys(text: string): Array<{ key: string; name: string }
 }
 
 export const queryEnv = {
+  // KAFKA_BROKERS, TOPIC_PREFIX: the predictions and identities topics it follows; LOG_LEVEL.
+  ...commonEnv,
   ...clickhouseEnv,
   /** The API, /openapi.json, /healthz and /metrics. @default 8070 */
   PORT: env.port(8070),
@@ -44,8 +46,8 @@ export const queryEnv = {
    * may write); `user`: CLICKHOUSE_USER's profile is read-only already (Compose's telltale_reader). @default setting
    */
   QUERY_CLICKHOUSE_READONLY: z.enum(['setting', 'user']).default('setting'),
-  /** pino level. @default info */
-  LOG_LEVEL: env.logLevel(),
+  /** Most user keys whose latest prediction is kept in memory (GET /v1/users/{id}/prediction). @default 200000 */
+  QUERY_PREDICTION_KEYS: env.int(200_000, 1),
 };
 
 export type QueryConfig = ReturnType<typeof loadQueryConfig>;

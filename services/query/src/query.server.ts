@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Analytics, QueryInputError } from '@telltale/queries';
+import { QueryInputError, personParams, type Analytics, type PredictionAnswer } from '@telltale/queries';
 import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
 import { openApiDocument } from './query.openapi';
 import type { ReadKeys } from './read-keys';
 
 export interface QueryServerDeps {
   analytics: Analytics;
+  /** Where GET /v1/users/{id}/prediction answers from. @default analytics (ClickHouse, every time) */
+  predictions?: { get(id: string): Promise<PredictionAnswer | null> };
   readKeys: ReadKeys;
   logger: Logger;
   registry: Registry;
@@ -107,7 +109,15 @@ export function buildQueryServer(deps: QueryServerDeps): FastifyInstance {
   app.get('/v1/top/:subject', route((req) => deps.analytics.top({ ...query(req), subject: params(req).subject } as never)));
   app.get('/v1/calibration', route((req) => deps.analytics.calibration(query(req) as never)));
   app.get('/v1/users/:id', route((req) => deps.analytics.person({ ...query(req), id: params(req).id } as never), 'no event of this id is known'));
-  app.get('/v1/users/:id/prediction', route((req) => deps.analytics.prediction(params(req).id!), 'no prediction for this id'));
+  const predictions = deps.predictions ?? { get: (id: string) => deps.analytics.prediction(id) };
+  app.get(
+    '/v1/users/:id/prediction',
+    route((req) => {
+      const parsed = personParams.safeParse({ id: params(req).id });
+      if (!parsed.success) throw new QueryInputError('id', parsed.error.issues[0]?.message ?? 'invalid');
+      return predictions.get(parsed.data.id);
+    }, 'no prediction for this id'),
+  );
   app.post(
     '/v1/score',
     route(async (req) => {
