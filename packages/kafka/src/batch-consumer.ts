@@ -336,6 +336,15 @@ export class BatchConsumer {
     return memberId === undefined || generationId === undefined ? undefined : { groupId: this.options.groupId, memberId, generationId };
   }
 
+  /**
+   * Reads a partition again from `offset`: the next fetch starts there, and what was fetched beyond it and not yet
+   * handed to the handler is dropped (a handler that commits in a transaction which failed). Ignored for a partition
+   * this member does not own.
+   */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
   /** Healthy while running and not crashed (kafkajs restarts after retriable crashes and clears this on re-join). */
   health(): { ok: boolean; detail?: string } {
     if (this.fatal) return { ok: false, detail: `consumer stopped for good: ${this.fatal.message}` };

@@ -17,7 +17,7 @@ import { Counter, Gauge, Histogram, type ServiceContext, type ServiceDefinition,
 import { loadEnricherConfig, type EnricherConfig } from './enricher.config';
 import { EventEnricher, type EnricherOptions, type RejectionCause } from './event-enricher';
 import { PartitionState } from './partition-state';
-import { TransactionBatcher } from './transaction-batcher';
+import { TransactionBatcher, type ChunkCommit } from './transaction-batcher';
 
 /** The broker aborts an instance's transaction left open this long (Kafka Streams' exactly-once default). */
 const TRANSACTION_TIMEOUT_MS = 10_000;
@@ -199,21 +199,32 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     return entry;
   }
 
+  /**
+   * Bumped whenever a partition's state is forgotten: a chunk processed on the state of an earlier epoch (it began
+   * before its partition was dropped) must not be handed over to a transaction.
+   */
+  const epochs = new Map<number, number>();
+
   /** Forgets a partition's state: the next chunk of it restores from the changelog. */
   function release(partition: number): void {
     owned.delete(partition);
     ready.delete(partition);
+    epochs.set(partition, (epochs.get(partition) ?? 0) + 1);
   }
 
   /**
    * NOTE: exactly once from raw event to outputs and state: a chunk's clean events, feature vectors, identity links,
    * dead letters, state changes and the consumer offset are in one Kafka transaction (with the other partitions'
    * chunks of the same interval). A crash or failed send leaves none of it visible; the state of every partition in
-   * it is then dropped and restored from the changelog, so the retry meets the state the first try met and produces
-   * the same outputs.
+   * it is then dropped and restored from the changelog, and those partitions are read again from their committed
+   * offsets (`dropped`), so the retry meets the state the first try met and produces the same outputs. The handler
+   * returns once its chunk is handed over (and the transaction before it has ended), so the next fetch and chunk
+   * proceed while it commits.
    */
   async function handle(records: Array<ConsumedRecord<RawEvent>>, position: ChunkPosition): Promise<void> {
     const partition = position.partition;
+    const epoch = epochs.get(partition) ?? 0;
+    const group = consumer.groupMetadata();
     const part = await ownedPartition(partition);
     const counts = new Map<string, number>();
     const count = (outcome: string) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
@@ -273,23 +284,55 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
           value: change.value === null ? null : topics.enricherState.codec.encode(change.value),
         });
       }
-      await batcher.commit({ topic: position.topic, partition, nextOffset: position.nextOffset, records: out });
+      const evicted = part.enricher.takeEvictions();
+      // TRICKY: the partition was dropped while this chunk waited for its state (a transaction failed, or it was
+      // revoked): what it computed builds on a state that no longer counts. It is read again from the committed offset.
+      if ((epochs.get(partition) ?? 0) !== epoch) return;
+      await batcher.handOver({
+        topic: position.topic,
+        partition,
+        firstOffset: records[0]?.offset,
+        nextOffset: position.nextOffset,
+        records: out,
+        ...(group ? { group } : {}),
+        // Counted once the chunk is committed, so a retried chunk is not counted twice.
+        onCommitted: () => {
+          deadLetters.countWritten(rejections);
+          for (const [outcome, n] of counts) outcomes.inc({ outcome }, n);
+          for (const [outcome, n] of Object.entries(links)) if (n > 0) identityLinks.inc({ outcome }, n);
+          for (const [outcome, n] of Object.entries(late)) if (n > 0) lateEvents.inc({ outcome }, n);
+          for (const [asOf, n] of Object.entries(lateAsOf)) if (n > 0) lateVectors.inc({ as_of: asOf }, n);
+          if (evicted.visitors > 0) evictions.inc({ kind: 'visitor' }, evicted.visitors);
+          if (evicted.messages > 0) evictions.inc({ kind: 'message' }, evicted.messages);
+          if (lastDelayS !== undefined) lagSeconds.set(lastDelayS);
+        },
+      });
     } catch (err) {
       // The state has moved past what was committed (or the partition moved away): forget it, restore on the retry.
-      logger.warn({ err, partition, offset: records[0]?.offset }, 'chunk not committed: dropping the partition state, it is restored from the changelog on retry');
+      logger.warn({ err, partition, offset: records[0]?.offset }, 'chunk not processed: dropping the partition state, it is restored from the changelog on retry');
       release(partition);
       throw err;
     }
-    // Counted once the chunk is committed, so a retried chunk is not counted twice.
-    deadLetters.countWritten(rejections);
-    for (const [outcome, n] of counts) outcomes.inc({ outcome }, n);
-    for (const [outcome, n] of Object.entries(links)) if (n > 0) identityLinks.inc({ outcome }, n);
-    for (const [outcome, n] of Object.entries(late)) if (n > 0) lateEvents.inc({ outcome }, n);
-    for (const [asOf, n] of Object.entries(lateAsOf)) if (n > 0) lateVectors.inc({ as_of: asOf }, n);
-    const evicted = part.enricher.takeEvictions();
-    if (evicted.visitors > 0) evictions.inc({ kind: 'visitor' }, evicted.visitors);
-    if (evicted.messages > 0) evictions.inc({ kind: 'message' }, evicted.messages);
-    if (lastDelayS !== undefined) lagSeconds.set(lastDelayS);
+  }
+
+  /**
+   * A transaction failed: its chunks and the ones processed after them will never commit. Their partitions' state is
+   * forgotten (restored from the changelog before their next chunk) and they are read again from the first offset
+   * not committed, exactly as if this instance had restarted.
+   */
+  function dropped(chunks: readonly ChunkCommit[], err: unknown): void {
+    const from = new Map<number, { topic: string; offset: bigint }>();
+    for (const c of chunks) {
+      if (c.firstOffset === undefined) continue;
+      const offset = BigInt(c.firstOffset);
+      const seen = from.get(c.partition);
+      if (!seen || offset < seen.offset) from.set(c.partition, { topic: c.topic, offset });
+    }
+    for (const [partition, { topic, offset }] of from) {
+      release(partition);
+      consumer.seek(topic, partition, offset.toString());
+    }
+    logger.warn({ err, partitions: [...from].map(([partition, { offset }]) => ({ partition, from: offset.toString() })) }, 'transaction failed: partitions read again from their committed offsets, their state restored');
   }
 
   const instanceId = config.ENRICHER_INSTANCE_ID ?? (config.ADMIN_PORT === 0 ? randomUUID() : `${hostname()}:${config.ADMIN_PORT}`);
@@ -312,6 +355,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     intervalMs: config.ENRICHER_COMMIT_INTERVAL_MS,
     ...(deps.beforeCommit ? { beforeCommit: (chunks) => deps.beforeCommit!(chunks.flatMap((c) => c.records)) } : {}),
     onOutcome: (outcome) => transactions.inc({ outcome }),
+    onDropped: dropped,
   });
 
   const consumer = new BatchConsumer(client, {

@@ -152,4 +152,77 @@ describe('TransactionBatcher', () => {
     expect(w.commits).toHaveLength(2);
     await expect(batcher.commit(chunk(0, '3'))).rejects.toThrow('closed');
   });
+
+  describe('handOver (reading goes on while chunks commit)', () => {
+    const handed = (partition: number, firstOffset: string, nextOffset: string, log: string[], generationId = 7): ChunkCommit => ({
+      ...chunk(partition, nextOffset),
+      firstOffset,
+      group: { ...group, generationId },
+      onCommitted: () => log.push(`committed ${partition}@${nextOffset}`),
+    });
+
+    it('lets the caller go on at once, or while a transaction is in flight once that one ended, not its own', async () => {
+      const w = fakeWriter();
+      const log: string[] = [];
+      const batcher = new TransactionBatcher({ openWriter: async () => w.writer, groupId: 'g', groupMetadata: () => undefined, intervalMs: 0 });
+      await batcher.open();
+      w.holdCommits();
+      await batcher.handOver(handed(0, '0', '10', log)); // nothing in flight: at once
+      await new Promise((r) => setTimeout(r, 5)); // its transaction starts and is held
+      let second = false;
+      const next = batcher.handOver(handed(0, '10', '20', log)).then(() => (second = true));
+      await new Promise((r) => setTimeout(r, 5));
+      expect(second).toBe(false); // waits for the transaction ahead of it
+      w.releaseCommit();
+      await next;
+      expect(log[0]).toBe('committed 0@10');
+      await batcher.close();
+      expect(log).toEqual(['committed 0@10', 'committed 0@20']);
+      expect(w.commits.map((c) => c.offsets.group?.generationId)).toEqual([7, 7]);
+    });
+
+    it('a failed transaction drops its chunks and every chunk handed over after them, and never reports them committed', async () => {
+      const writers = [fakeWriter(), fakeWriter()];
+      let opened = 0;
+      const log: string[] = [];
+      const dropped: Array<{ chunks: ChunkCommit[]; err: unknown }> = [];
+      const batcher = new TransactionBatcher({
+        openWriter: async () => writers[opened++]!.writer,
+        groupId: 'g',
+        groupMetadata: () => undefined,
+        intervalMs: 0,
+        onDropped: (chunks, err) => dropped.push({ chunks: [...chunks], err }),
+      });
+      await batcher.open();
+      writers[0]!.holdCommits();
+      writers[0]!.failNextWith(new Error('broker gone'));
+      await batcher.handOver(handed(0, '0', '10', log));
+      await new Promise((r) => setTimeout(r, 5));
+      const after = [batcher.handOver(handed(0, '10', '20', log)), batcher.handOver(handed(1, '5', '9', log))];
+      writers[0]!.releaseCommit();
+      await Promise.all(after); // the callers are let go: the drop is reported, not thrown
+      expect(dropped).toHaveLength(1);
+      expect(dropped[0]!.chunks.map((c) => `${c.partition}:${c.firstOffset}`)).toEqual(['0:0', '0:10', '1:5']);
+      expect((dropped[0]!.err as Error).message).toBe('broker gone');
+      // What comes next commits with a new writer.
+      await batcher.handOver(handed(0, '0', '10', log));
+      await batcher.close();
+      expect(log).toEqual(['committed 0@10']);
+      expect(writers[1]!.commits).toHaveLength(1);
+    });
+
+    it('never mixes generations in one transaction: chunks processed after a rebalance wait for the next', async () => {
+      const w = fakeWriter();
+      const log: string[] = [];
+      const batcher = new TransactionBatcher({ openWriter: async () => w.writer, groupId: 'g', groupMetadata: () => undefined, intervalMs: 10_000 });
+      await batcher.open();
+      void batcher.handOver(handed(0, '0', '10', log, 7));
+      void batcher.handOver(handed(1, '0', '4', log, 8));
+      await batcher.close();
+      expect(w.commits.map((c) => [c.offsets.group?.generationId, c.offsets.partitions.map((p) => p.partition)])).toEqual([
+        [7, [0]],
+        [8, [1]],
+      ]);
+    });
+  });
 });

@@ -4,9 +4,18 @@ import type { ConsumedOffsets, GroupMetadata, TransactionRecord, TransactionWrit
 export interface ChunkCommit {
   topic: string;
   partition: number;
+  /** The offset of the chunk's first record: where its partition is read again from when the chunk is dropped. */
+  firstOffset?: string;
   /** The next offset to consume after the chunk. */
   nextOffset: string;
   records: TransactionRecord[];
+  /**
+   * The consumer's generation when the chunk was processed (KIP-447 fencing): its offsets are committed with it, so a
+   * chunk processed before a rebalance is refused after it. @default the options' groupMetadata() at commit time
+   */
+  group?: GroupMetadata;
+  /** Called once the transaction holding the chunk committed (counters that must not count a retried chunk twice). */
+  onCommitted?: () => void;
 }
 
 export interface TransactionBatcherOptions {
@@ -21,19 +30,27 @@ export interface TransactionBatcherOptions {
   beforeCommit?: (chunks: readonly ChunkCommit[]) => Promise<void> | void;
   /** Called once per transaction when it ended (metrics). */
   onOutcome?: (outcome: 'committed' | 'failed') => void;
+  /**
+   * Called when a transaction failed, with every chunk handed over (`handOver`) that will now never commit: those of
+   * the failed transaction and every one waiting for the next (processed on a state that included the failed ones).
+   * The caller drops those partitions' state and reads them again from their committed offsets.
+   */
+  onDropped?: (chunks: readonly ChunkCommit[], err: unknown) => void;
   now?: () => number;
 }
 
 interface Waiting {
   chunk: ChunkCommit;
   resolve: () => void;
-  reject: (err: unknown) => void;
+  /** Undefined for a chunk handed over: its failure goes to onDropped. */
+  reject?: (err: unknown) => void;
 }
 
 /**
  * Commits the chunks of every partition an instance owns together, in one Kafka transaction per interval (a group
- * commit): each chunk's handler awaits `commit`, which resolves once the transaction holding its chunk committed and
- * rejects, for every chunk in it, when it did not.
+ * commit). A chunk's handler either awaits `commit`, which resolves once the transaction holding its chunk committed
+ * and rejects, for every chunk in it, when it did not; or hands it over (`handOver`) and goes on reading while it
+ * commits, learning of a failure through `onDropped`.
  *
  * NOTE: why not one transaction per partition: a transaction costs the broker ~5-10 ms of CPU and the client ~4 ms
  * however many records and partitions it spans (measured), so their number, not their size, is the cost. A chunk
@@ -70,6 +87,20 @@ export class TransactionBatcher {
     });
   }
 
+  /**
+   * Adds `chunk` to the next transaction and resolves as soon as the caller may go on with more input: at once, or,
+   * while a transaction is in flight, when it has ended. So input is read and processed while the previous chunks
+   * commit (at most one transaction in flight and one gathering), rather than the reading waiting for every commit.
+   * The chunk's outcome: `onCommitted`, or `onDropped` (with every chunk that depended on it).
+   */
+  handOver(chunk: ChunkCommit): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('transaction batcher is closed'));
+    const ahead = this.inFlight;
+    this.waiting.push({ chunk, resolve: () => undefined });
+    this.schedule();
+    return ahead ?? Promise.resolve();
+  }
+
   private schedule(): void {
     if (this.timer || this.inFlight || this.waiting.length === 0) return;
     const wait = Math.max(0, this.lastStart + this.opts.intervalMs - this.now());
@@ -83,8 +114,11 @@ export class TransactionBatcher {
   }
 
   private async flush(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = [];
+    // One generation per transaction: chunks processed after a rebalance wait for the next one (and are dropped with
+    // the earlier ones if those are refused).
+    const generation = this.waiting[0]?.chunk.group?.generationId;
+    const batch = this.waiting.filter((w) => w.chunk.group?.generationId === generation);
+    this.waiting = this.waiting.filter((w) => w.chunk.group?.generationId !== generation);
     this.lastStart = this.now();
     this.transactions += 1;
     const chunks = batch.map((w) => w.chunk);
@@ -95,7 +129,7 @@ export class TransactionBatcher {
       const offsets: ConsumedOffsets = {
         groupId: this.opts.groupId,
         partitions: latestOffsets(chunks),
-        group: this.opts.groupMetadata(),
+        group: chunks[0]?.group ?? this.opts.groupMetadata(),
       };
       await writer.commit(
         chunks.flatMap((c) => c.records),
@@ -108,11 +142,19 @@ export class TransactionBatcher {
       this.writer = undefined;
       void failed?.then((w) => w.close()).catch(() => undefined);
       this.opts.onOutcome?.('failed');
-      for (const w of batch) w.reject(err);
+      // Chunks handed over after these were processed on the state these changed: they go too.
+      const dropped = [...batch, ...this.waiting.filter((w) => !w.reject)];
+      this.waiting = this.waiting.filter((w) => w.reject);
+      for (const w of batch) w.reject?.(err);
+      const handedOver = dropped.filter((w) => !w.reject).map((w) => w.chunk);
+      if (handedOver.length > 0) this.opts.onDropped?.(handedOver, err);
       return;
     }
     this.opts.onOutcome?.('committed');
-    for (const w of batch) w.resolve();
+    for (const w of batch) {
+      w.chunk.onCommitted?.();
+      w.resolve();
+    }
   }
 
   /** Commits what waits (and waits for a commit in flight), then closes the writer. Safe to call twice. */
