@@ -1,6 +1,6 @@
 // pnpm bench: each design choice measured next to its baseline in the same run, reported as a ratio.
 // Absolute numbers depend on the machine (2 shared cores here); ratios are what to compare across runs.
-// `pnpm bench` runs every scenario but e2e, load-driver and history; `pnpm bench ml` (or codec, collector-linger, e2e,
+// `pnpm bench` runs every scenario but e2e, load-driver, history and prediction-api; `pnpm bench ml` (or codec, collector-linger, e2e,
 // history) only those named.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { benchE2e } from './e2e/e2e.bench';
 import { benchHistoryScaling } from './history-scaling.bench';
 import { benchLoadDriver } from './load-driver.bench';
 import { benchMl } from './ml.bench';
+import { benchPredictionApi } from './prediction-api.bench';
 
 const SCENARIOS: Record<string, () => unknown> = {
   codec: benchCodec,
@@ -22,8 +23,10 @@ const SCENARIOS: Record<string, () => unknown> = {
   e2e: benchE2e,
   // 1M and 10M events seeded into a scratch database, the periodic queries timed on each: minutes, only when named.
   history: benchHistoryScaling,
+  // The query API's GET /v1/users/{id}/prediction at 500 requests/s beside `pnpm start`'s traffic: only when named.
+  'prediction-api': benchPredictionApi,
 };
-const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver', 'history']);
+const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver', 'history', 'prediction-api']);
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);
