@@ -92,8 +92,16 @@ describe('live view queries', () => {
   });
 
   it('shapes the tail and the dead-letter groups', () => {
-    expect(toTail([{ user_key: 'u1', session_id: 's1', model_version: '4', probability: 0.42, event_ms: '10', predicted_ms: '12' }])).toEqual([
-      { userKey: 'u1', sessionId: 's1', modelVersion: 4, probability: 0.42, eventMs: 10, predictedMs: 12 },
+    const explanation = JSON.stringify({ intercept: -2, logit: -0.3, top: [{ input: 'has_cart', value: 1, contribution: 1.9 }, { input: 'session_events', value: 2, contribution: -0.2 }] });
+    expect(
+      toTail([
+        { user_key: 'u1', session_id: 's1', model_version: '4', probability: 0.42, event_ms: '10', predicted_ms: '12', explanation },
+        { user_key: 'u2', session_id: 's2', model_version: '4', probability: 0.1, event_ms: '10', predicted_ms: '11', explanation: '' },
+      ]),
+    ).toEqual([
+      { userKey: 'u1', sessionId: 's1', modelVersion: 4, probability: 0.42, eventMs: 10, predictedMs: 12, why: [{ input: 'has_cart', contribution: 1.9 }, { input: 'session_events', contribution: -0.2 }] },
+      // From before explanations: none to show.
+      { userKey: 'u2', sessionId: 's2', modelVersion: 4, probability: 0.1, eventMs: 10, predictedMs: 11, why: [] },
     ]);
     expect(toDeadLetters([{ stage: 'enricher', reason_text: 'required for purchase events', n: '7', last_ms: '99' }])).toEqual([
       { stage: 'enricher', reason: 'required for purchase events', count: 7, lastMs: 99 },

@@ -1,4 +1,5 @@
 import { toClickHouseTime } from '@telltale/clickhouse';
+import { decodeExplanationHeader } from '@telltale/contracts';
 import { funnelQuery, type Query } from './analytics.queries';
 import { funnelParams } from './query-params';
 
@@ -82,7 +83,7 @@ export function scoreHistogramQuery(nowMs: number, windowMin: number, modelName:
  */
 export function predictionTailQuery(nowMs: number): Query {
   return {
-    query: `SELECT user_key, session_id, model_version, probability,
+    query: `SELECT user_key, session_id, model_version, probability, explanation,
                    toUnixTimestamp64Milli(event_time) AS event_ms, toUnixTimestamp64Milli(predicted_at) AS predicted_ms
             FROM predictions
             WHERE predicted_at >= {since:DateTime64(3)}
@@ -197,6 +198,8 @@ export interface TailPrediction {
   probability: number;
   eventMs: number;
   predictedMs: number;
+  /** The inputs that moved it most, with sign (the scorer's explanation); empty for predictions from before them. */
+  why: Array<{ input: string; contribution: number }>;
 }
 
 export function toTail(rows: Row[]): TailPrediction[] {
@@ -207,6 +210,7 @@ export function toTail(rows: Row[]): TailPrediction[] {
     probability: num(r.probability) ?? 0,
     eventMs: num(r.event_ms) ?? 0,
     predictedMs: num(r.predicted_ms) ?? 0,
+    why: (decodeExplanationHeader(typeof r.explanation === 'string' && r.explanation !== '' ? r.explanation : null)?.top ?? []).map((c) => ({ input: c.input, contribution: c.contribution })),
   }));
 }
 

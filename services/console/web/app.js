@@ -224,7 +224,7 @@ function drawTail(tail) {
   clear(body);
   if (!tail || tail.length === 0) {
     const td = body.insertRow().insertCell();
-    td.colSpan = 6;
+    td.colSpan = 7;
     td.className = 'empty';
     td.textContent = tail ? 'no predictions in the last 10 minutes' : 'ClickHouse not readable';
     return;
@@ -248,6 +248,10 @@ function drawTail(tail) {
     meter.className = 'meter';
     meter.style.width = `${Math.max(1, 120 * p.probability)}px`;
     tr.insertCell().appendChild(meter);
+    // Why: the inputs that moved the log-odds most from the average visitor's, with sign.
+    const why = tr.insertCell();
+    why.className = 'why';
+    why.textContent = (p.why ?? []).map((c) => `${c.input} ${c.contribution >= 0 ? '+' : '−'}${Math.abs(c.contribution).toFixed(2)}`).join(', ');
   }
   shownTail = keys;
 }
