@@ -44,7 +44,9 @@ COPY --from=build /deploy/${SERVICE} ./
 USER node
 EXPOSE ${HEALTH_PORT}
 # No curl in slim images: node's fetch. Unhealthy when /healthz answers non-2xx (a consumer gone, ClickHouse down).
+# NOTE: no whitespace inside an argument: podman's Docker-compatible API (4.3, Debian's) splits health check arguments
+# on whitespace (containers/podman#26519), which turned this script into a syntax error under Compose.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTH_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTH_PORT}/healthz`).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/main.js"]

@@ -45,6 +45,9 @@ describe('Dockerfile', () => {
     expect(finalStage).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
     expect(finalStage).toContain('CMD ["node", "dist/main.js"]');
     expect(finalStage.find((l) => l.startsWith('HEALTHCHECK'))).toMatch(/\/healthz/);
+    // No whitespace inside its arguments: podman's Docker-compatible API splits them there (containers/podman#26519).
+    const healthArgs = JSON.parse(/CMD (\[.*\])/.exec(finalStage.find((l) => l.startsWith('HEALTHCHECK'))!)![1]!) as string[];
+    expect(healthArgs.filter((arg) => /\s/.test(arg))).toEqual([]);
     // Only the deployed folder reaches the image: no sources, no workspace, no development dependencies.
     expect(finalStage.filter((l) => l.startsWith('COPY'))).toEqual(['COPY --from=build /deploy/${SERVICE} ./']);
   });
@@ -59,6 +62,8 @@ describe('docker-compose.yml', () => {
     expect(Number(service!.build?.args?.HEALTH_PORT)).toBeGreaterThan(0);
     expect(service!.healthcheck?.disable).not.toBe(true);
     expect(service!.healthcheck?.test?.join(' ')).toContain('/healthz');
+    // podman's Docker-compatible API splits a CMD health check's arguments on whitespace (containers/podman#26519).
+    expect(service!.healthcheck?.test?.slice(1).filter((arg) => /\s/.test(arg))).toEqual([]);
     expect(service!.restart).toBe('unless-stopped');
     for (const [dependency, { condition }] of Object.entries(service!.depends_on ?? {})) {
       expect(compose[dependency]).toBeDefined();
