@@ -2,6 +2,7 @@ import { topicsFor, type RawEvent } from '@telltale/contracts';
 import { createMetricsRegistry, type Registry } from '@telltale/runtime';
 import { BatchConsumer, type ConsumedRecord } from './batch-consumer';
 import { connectStage, type KafkaStage } from './kafka-stage';
+import { consumerLag } from './topic-admin';
 import { eventually, id, logger } from './kafka.test-helpers';
 
 
@@ -45,9 +46,13 @@ describe('BatchConsumer against a real broker', () => {
     await stage.producer.disconnect();
   });
 
-  function consumer(handle: (records: Array<ConsumedRecord<RawEvent>>) => Promise<void>, options: { registry?: Registry; onFatal?: (err: Error) => void; lagRefreshMs?: number; topic?: typeof topics.rawEvents; sessionTimeoutMs?: number } = {}) {
+  function consumer(
+    handle: (records: Array<ConsumedRecord<RawEvent>>) => Promise<void>,
+    options: { registry?: Registry; onFatal?: (err: Error) => void; lagRefreshMs?: number; topic?: typeof topics.rawEvents; sessionTimeoutMs?: number; commitIntervalMs?: number; groupId?: string } = {},
+  ) {
     const c = new BatchConsumer(stage.client, {
-      groupId: id('group'),
+      groupId: options.groupId ?? id('group'),
+      commitIntervalMs: options.commitIntervalMs,
       subscriptions: [{ topic: options.topic ?? topics.rawEvents, handle }],
       deadLetters: stage.deadLetters,
       maxBatchRecords: 100,
@@ -69,6 +74,20 @@ describe('BatchConsumer against a real broker', () => {
     await eventually(() => (chunks.flat().length >= events.length ? true : undefined), 'every record handled');
     expect(chunks.flat()).toEqual(events.map((e) => e.messageId));
     expect(Math.max(...chunks.map((c) => c.length))).toBeLessThanOrEqual(100);
+  }, 60_000);
+
+  it('with commitIntervalMs, commits what it handled on its interval or when it stops, never before the handler is done', async () => {
+    const topic = { ...topics.rawEvents, name: topics.identityLinks.name };
+    await stage.producer.send(topic, Array.from({ length: 40 }, (_, i) => ({ key: 'ivy', value: rawEvent(`d-${i}`) })));
+    const groupId = id('group');
+    let handled = 0;
+    // An interval no test outlives: only the stop can commit.
+    const c = consumer(async (records) => void (handled += records.length), { topic, groupId, commitIntervalMs: 600_000 });
+    await c.start();
+    await eventually(() => (handled >= 40 ? true : undefined), 'every record handled');
+    expect(await consumerLag(stage.client, groupId, topic.name)).toBe(40); // handled, not committed yet
+    await c.stop();
+    expect(await consumerLag(stage.client, groupId, topic.name)).toBe(0);
   }, 60_000);
 
   it('shows lag while the handler is stuck, and zero once it is done', async () => {

@@ -5,7 +5,7 @@ import { chunkRecords } from './batch-chunks';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import type { DeadLetterPublisher, Rejection } from './dead-letter';
 import type { KafkaClient } from './kafka-client';
-import { OffsetCommits } from './offset-commits';
+import { OffsetCommits, type PartitionOffset } from './offset-commits';
 import { forgetMember, generationOf, recordGenerations, type GroupMetadata } from './txn-offset-commit-v3';
 
 export interface ConsumedRecord<T> {
@@ -66,6 +66,18 @@ export interface BatchConsumerOptions {
   maxBytesPerPartition?: number;
   /** Most bytes one fetch brings over all partitions. @default 10485760 (10 MiB) */
   maxBytes?: number;
+  /**
+   * Called by `stop()` once nothing more is fetched and no handler runs, before the member leaves the group: handlers
+   * that hand their work over (to a transaction committed later) finish it here, while their generation still holds
+   * (after leaving, the coordinator refuses its offsets).
+   */
+  beforeLeave?: () => Promise<void>;
+  /**
+   * Commit handled chunks' offsets at most this often, ms, merged into one request, instead of after every chunk
+   * (which the next fetch then waits for). Offsets still only cover handled records (at-least-once); a crash redoes at
+   * most this much. Committed at once when the consumer stops or a rebalance begins. @default 0 (after every chunk)
+   */
+  commitIntervalMs?: number;
   /** Most records one handler call gets. @default 1000 */
   maxBatchRecords?: number;
   /** Most key + value bytes one handler call gets (a single larger record comes alone). @default maxBytesPerPartition */
@@ -127,6 +139,12 @@ export class BatchConsumer {
   private readonly commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
   /** This member's id from its last group join. */
   private memberId: string | undefined;
+  /** Offsets of handled chunks not committed yet (commitIntervalMs), per partition. */
+  private deferred = new Map<string, PartitionOffset>();
+  private deferredTimer: NodeJS.Timeout | undefined;
+  /** processBatch calls in progress, and who waits for them to end (stop). */
+  private activeBatches = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly client: KafkaClient,
@@ -162,7 +180,12 @@ export class BatchConsumer {
       if (payload.batchSize > 0 || !this.running) return;
       void this.commitPast(payload.topic, payload.partition, payload.lastOffset, BigInt(payload.highWatermark));
     });
+    // A rebalance is beginning: commit what was handled while the generation still holds, so the partitions' next
+    // owners do not redo it.
+    this.consumer.on(this.consumer.events.REBALANCING, () => void this.commitDeferred());
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      // Offsets of partitions now owned elsewhere are not ours to commit any more.
+      for (const [key, offset] of this.deferred) if (!payload.memberAssignment[offset.topic]?.includes(offset.partition)) this.deferred.delete(key);
       this.crashed = undefined;
       this.assignment = new Map(Object.entries(payload.memberAssignment));
       if (this.memberId !== undefined && this.memberId !== payload.memberId) forgetMember(this.memberId);
@@ -207,6 +230,11 @@ export class BatchConsumer {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.processBatch(payload),
     });
+    const intervalMs = this.options.commitIntervalMs ?? 0;
+    if (intervalMs > 0) {
+      this.deferredTimer = setInterval(() => void this.commitDeferred(), intervalMs);
+      this.deferredTimer.unref();
+    }
     const refreshMs = this.options.lagRefreshMs ?? 5000;
     if (this.metrics && refreshMs > 0) {
       this.lagAdmin = this.client.kafka.admin();
@@ -217,7 +245,17 @@ export class BatchConsumer {
     }
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    this.activeBatches += 1;
+    try {
+      await this.processChunks(payload);
+    } finally {
+      this.activeBatches -= 1;
+      if (this.activeBatches === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async processChunks({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const subscription = this.byTopic.get(batch.topic);
     if (!subscription) throw new Error(`no subscription for topic ${batch.topic}`);
     const chunks = chunkRecords(
@@ -243,7 +281,12 @@ export class BatchConsumer {
       // be rejected anyway, and the new owner re-processes from the last commit (duplicates are dropped downstream).
       if (isStale()) return;
       resolveOffset(lastOffset);
-      if (!committedByHandler) await this.commits.commit({ topic: batch.topic, partition: batch.partition, offset: nextOffset }).catch(rethrowGroupMembershipError);
+      if (!committedByHandler) {
+        const offset = { topic: batch.topic, partition: batch.partition, offset: nextOffset };
+        // NOTE: once stopping, commit at once: the member leaves the group as soon as the handlers have returned.
+        if ((this.options.commitIntervalMs ?? 0) > 0 && this.running) this.deferred.set(`${offset.topic}\u0000${offset.partition}`, offset);
+        else await this.commits.commit(offset).catch(rethrowGroupMembershipError);
+      }
       this.metrics?.consumed.inc({ topic: batch.topic }, handled);
       if (undecodable > 0) this.metrics?.undecodable.inc({ topic: batch.topic }, undecodable);
       this.metrics?.chunkSeconds.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - startedAt) / 1e9);
@@ -342,6 +385,8 @@ export class BatchConsumer {
    * this member does not own.
    */
   seek(topic: string, partition: number, offset: string): void {
+    // Stopping: the partition's next owner (or this stage restarted) reads it from the committed offset anyway.
+    if (!this.running) return;
     this.consumer.seek({ topic, partition, offset });
   }
 
@@ -353,9 +398,36 @@ export class BatchConsumer {
     return { ok: true };
   }
 
+  /** Commits the deferred offsets (commitIntervalMs) in one request. */
+  private async commitDeferred(): Promise<void> {
+    if (this.deferred.size === 0) return;
+    const offsets = [...this.deferred.values()];
+    this.deferred.clear();
+    await Promise.all(offsets.map((o) => this.commits.commit(o))).catch((err: unknown) => {
+      // Nothing is lost: the partitions are read again from the last commit by whoever owns them (kafkajs rejoins on
+      // membership errors by itself), and their records are processed again (at-least-once).
+      this.client.logger.warn({ err, groupId: this.options.groupId, offsets }, 'deferred offset commit failed');
+    });
+  }
+
   /** Waits for the chunk in progress (and its commit), then leaves the group. Safe to call twice. */
   async stop(): Promise<void> {
+    const wasRunning = this.running;
     this.running = false;
+    if (this.deferredTimer) clearInterval(this.deferredTimer);
+    this.deferredTimer = undefined;
+    if (wasRunning && this.options.beforeLeave) {
+      // Fetch nothing more, let the handlers in progress end, then let the caller finish what they handed over.
+      try {
+        this.consumer.pause([...this.byTopic.keys()].map((topic) => ({ topic })));
+      } catch (err) {
+        // kafkajs gave up already (nothing is fetched any more either way).
+        this.client.logger.debug({ err, groupId: this.options.groupId }, 'could not pause before leaving');
+      }
+      if (this.activeBatches > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await this.options.beforeLeave();
+    }
+    await this.commitDeferred();
     if (this.lagTimer) clearInterval(this.lagTimer);
     this.lagTimer = undefined;
     await this.consumer.disconnect();

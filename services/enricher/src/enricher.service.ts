@@ -343,7 +343,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     labelNames: ['outcome'],
     registers: [registry],
   });
-  const batcher = new TransactionBatcher({
+  const batcher: TransactionBatcher = new TransactionBatcher({
     openWriter: () =>
       openTransactionWriter(client, transactionalId, {
         requestBudget: producer.requestBudget,
@@ -358,7 +358,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     onDropped: dropped,
   });
 
-  const consumer = new BatchConsumer(client, {
+  const consumer: BatchConsumer = new BatchConsumer(client, {
     groupId,
     subscriptions: [{ topic: topics.rawEvents, handle, receivedAt: (e) => e.receivedAt }],
     deadLetters,
@@ -375,6 +375,8 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
     },
     // kafkajs gave up (a non-retriable error): stop in order and exit 1, so the supervisor restarts the process.
     onFatal: (err) => fail(`consumer of ${topics.rawEvents.name} gave up`, err),
+    // Chunks handed over are committed before the member leaves the group: its generation must still hold.
+    beforeLeave: () => batcher.close(),
   });
   try {
     // Opening fences a predecessor with the same transactional id (a restarted instance): what it left open is aborted now.
@@ -390,7 +392,7 @@ async function startEnricher(config: EnricherConfig, { logger, registry, fail }:
   return {
     checks: { consumer: () => consumer.health() },
     describe: { from: topics.rawEvents.name, groupId, transactionalId },
-    // Order: finish the chunks in progress (their transaction committed), leave the group, close the writer, flush.
+    // Order: finish the chunks in progress and commit every chunk handed over (beforeLeave), leave the group, flush.
     async close() {
       await consumer.stop();
       await batcher.close();

@@ -65,6 +65,7 @@ export async function startScorerApp(
     subscriptions: [{ ...service.subscription(), receivedAt: (v) => v.receivedAt }],
     deadLetters,
     partitionsConsumedConcurrently: 3,
+    commitIntervalMs: config.SCORER_COMMIT_INTERVAL_MS,
     registry,
     onFatal,
   });

@@ -6,6 +6,13 @@ const scorerEnv = {
   SCORER_GROUP_ID: env.string('telltale-scorer'),
   /** Which model (key on the models topic) scores the features. @default purchase_propensity */
   MODEL_NAME: env.string('purchase_propensity'),
+  /**
+   * How often the offsets of scored feature vectors are committed, ms (after their predictions are acknowledged, in
+   * one request for every partition): not after each chunk, which cost the broker a request per partition and fetch
+   * and the next fetch a round trip. A crash scores at most this much again (duplicate predictions, same values).
+   * 0 commits after every chunk. @default 1000
+   */
+  SCORER_COMMIT_INTERVAL_MS: env.int(1000, 0),
   /** /healthz and /metrics. @default 9104 */
   ADMIN_PORT: env.port(9104),
 };
