@@ -166,4 +166,7 @@ for s in "${services[@]}"; do
   fi
   log "built $IMAGE_PREFIX/$s in $(($(date +%s) - started)) s"
 done
+# Every build after a new commit leaves a build stage of ~1.7 GB (the workspace's node_modules) untagged; the ones of
+# the last day stay as the layer cache of the next build, older ones go.
+podman image prune --force --filter until=24h >/dev/null
 podman images --filter "reference=$IMAGE_PREFIX/*" --format '{{.Repository}}:{{.Tag}} {{.Size}}'
