@@ -9,6 +9,7 @@ import { benchCodec } from './codec.bench';
 import { benchCollectorLinger } from './collector-linger.bench';
 import { benchE2e } from './e2e/e2e.bench';
 import { benchHistoryScaling } from './history-scaling.bench';
+import { benchKafkajsFastPaths } from './kafkajs-fast-paths.bench';
 import { benchLoadDriver } from './load-driver.bench';
 import { benchMl } from './ml.bench';
 import { benchPredictionApi } from './prediction-api.bench';
@@ -16,6 +17,7 @@ import { benchPredictionApi } from './prediction-api.bench';
 const SCENARIOS: Record<string, () => unknown> = {
   codec: benchCodec,
   'collector-linger': benchCollectorLinger,
+  'kafkajs-fast-paths': benchKafkajsFastPaths,
   ml: benchMl,
   // The load driver's own CPU per event, pre-encoded bodies against JSON built per request (40 s).
   'load-driver': benchLoadDriver,

@@ -1,4 +1,5 @@
-import { CompressionTypes, Partitioners, type IHeaders, type Producer } from 'kafkajs';
+import { CompressionTypes, type IHeaders, type Producer } from 'kafkajs';
+import { createFastDefaultPartitioner } from './kafkajs-fast-paths';
 import type { Topic } from '@telltale/contracts';
 import type { Counter, Registry } from '@telltale/runtime';
 import { producedCounter } from './consumer-metrics';
@@ -102,7 +103,8 @@ export class AvroProducer {
     this.budget = options.maxRequestBytes ?? DEFAULT_MAX_MESSAGE_BYTES - SAFETY_MARGIN_BYTES;
     this.producer = client.kafka.producer({
       // NOTE: murmur2 like the Java client, so a user's key lands on the same partition whoever produces it.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs's DefaultPartitioner with murmur2 in 32-bit arithmetic: the same partitions (kafkajs-fast-paths.ts).
+      createPartitioner: createFastDefaultPartitioner,
       allowAutoTopicCreation: false,
     });
   }

@@ -1,4 +1,5 @@
-import { Partitioners, type Producer, type Transaction } from 'kafkajs';
+import type { Producer, Transaction } from 'kafkajs';
+import { createFastDefaultPartitioner } from './kafkajs-fast-paths';
 import type { Topic } from '@telltale/contracts';
 import type { OutgoingRecord } from './avro-producer';
 import type { KafkaClient } from './kafka-client';
@@ -14,8 +15,9 @@ export function transactionalProducer(client: KafkaClient, transactionalId: stri
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: transactionTimeoutMs,
-    // NOTE: murmur2 like the Java client and AvroProducer, so a key lands on the partition other writers use.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    // NOTE: murmur2 like the Java client and AvroProducer, so a key lands on the partition other writers use
+    // (kafkajs's DefaultPartitioner, its hash in 32-bit arithmetic: kafkajs-fast-paths.ts).
+    createPartitioner: createFastDefaultPartitioner,
     allowAutoTopicCreation: false,
     // TRICKY: after EndTxn the broker answers CONCURRENT_TRANSACTIONS to the next transaction's AddPartitionsToTxn
     // until its commit markers are written (a few ms), and kafkajs retries that after initialRetryTime: the client's

@@ -23,3 +23,4 @@ export {
   type OversizeRecord,
 } from './kafka-errors';
 export { recordBytes } from './produce-request-plan';
+export { measureKafkajsFastPaths, type FastPathsMeasurement } from './kafkajs-fast-paths.measure';

@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger, Registry } from '@telltale/runtime';
 import { requestsCounter } from './consumer-metrics';
+import { installEncoderFastPaths } from './kafkajs-fast-paths';
 import { clampRequestQueueTimers } from './kafkajs-timer-fix';
 import { cacheCoordinators } from './coordinator-cache';
 
@@ -28,6 +29,7 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 export function createKafkaClient(settings: KafkaSettings, logger: Logger, opts: { /** Where requests are counted by API. */ registry?: Registry } = {}): KafkaClient {
   clampRequestQueueTimers();
+  installEncoderFastPaths();
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   const kafka = new Kafka({
     clientId: settings.clientId,
