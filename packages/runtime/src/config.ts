@@ -28,12 +28,17 @@ export function loadConfig<S extends z.ZodRawShape>(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
         const value = present[name];
-        return `${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
+        // NOTE: a secret's value is never echoed: the error goes to logs.
+        const shown = value === undefined ? '' : SECRET_NAME.test(name) ? ' (value not shown)' : `=${JSON.stringify(value)}`;
+        return `${name}${shown}: ${issue.message}`;
       }),
     );
   }
   return parsed.data;
 }
+
+/** Variables whose values are secrets: named in errors, never shown. */
+const SECRET_NAME = /(SECRET|PASSWORD|_KEY)$/;
 
 /** Field helpers: env values are strings; these coerce and check them. */
 export const env = {

@@ -147,3 +147,4 @@ export const NO_CONTEXT_FIELDS = {
   referrerHost: null,
 } as const satisfies Partial<CleanEvent>;
 export { launchTestChromium } from './chromium';
+export { selfSignedCertificate, type SelfSignedCertificate } from './tls';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { IP_MODES, type ConsentPolicy, type IpMode } from './event-privacy';
 
 /** A source: one tracker, site or app that sends events with its own write key. */
 export interface Source {
@@ -12,6 +13,10 @@ export interface Source {
   keepIp: boolean | null;
   /** Events per second and burst for this key; null: the collector's defaults. */
   rateLimit: { eventsPerSecond: number; burst: number } | null;
+  /** What becomes of context.ip for this source; decides over keepIp. @default undefined: keepIp, else COLLECTOR_IP_MODE */
+  ipMode?: IpMode | null;
+  /** Consent this source's events need. @default undefined: COLLECTOR_CONSENT_CATEGORIES; null: none */
+  consent?: ConsentPolicy | null;
 }
 
 /** The source of every event when no write key is configured (open development mode). */
@@ -28,6 +33,11 @@ const sourcesFile = z.object({
       corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'expected origins like https://shop.example')).optional(),
       keepIp: z.boolean().optional(),
       rateLimit: z.object({ eventsPerSecond: z.number().positive(), burst: z.number().int().positive() }).optional(),
+      ipMode: z.enum(IP_MODES).optional(),
+      consent: z
+        .object({ categories: z.array(z.string().min(1).max(256)).min(1), mode: z.enum(['refuse', 'strip']).default('refuse') })
+        .nullable()
+        .optional(),
     }),
   ),
 });
@@ -50,7 +60,10 @@ export function parseWriteKeys(text: string): Source[] {
     });
 }
 
-/** A JSON file `{"sources":[{name, writeKey, corsOrigins?, keepIp?, rateLimit?: {eventsPerSecond, burst}}]}`. */
+/**
+ * A JSON file `{"sources":[{name, writeKey, corsOrigins?, keepIp?, ipMode?, rateLimit?: {eventsPerSecond, burst},
+ * consent?: {categories, mode?} | null}]}`.
+ */
 export function readSourcesFile(path: string): Source[] {
   let json: unknown;
   try {
@@ -69,6 +82,8 @@ export function readSourcesFile(path: string): Source[] {
     corsOrigins: s.corsOrigins ?? null,
     keepIp: s.keepIp ?? null,
     rateLimit: s.rateLimit ?? null,
+    ...(s.ipMode !== undefined ? { ipMode: s.ipMode } : {}),
+    ...(s.consent !== undefined ? { consent: s.consent } : {}),
   }));
 }
 

@@ -4,11 +4,12 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RawEvent, Topics } from '@telltale/contracts';
 import type { AvroProducer, DeadLetterPublisher, Rejection } from '@telltale/kafka';
-import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
+import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry, type TlsFiles } from '@telltale/runtime';
 import { SourceRegistry, type Source } from './collector-sources';
 import { openApiDocument } from './collector.openapi';
 import { RateLimiter } from './rate-limiter';
-import { batchEnvelope, fieldName, partitionKeyOf, SEGMENT_CALL_TYPES, validateEvents, type EventRejection } from './segment-event';
+import { NO_SCRUB_RULES, type IpMode } from './event-privacy';
+import { batchEnvelope, fieldName, partitionKeyOf, redactedItem, SEGMENT_CALL_TYPES, validateEvents, type EventPrivacy, type EventRejection } from './segment-event';
 
 export interface CollectorDeps {
   producer: AvroProducer;
@@ -26,6 +27,13 @@ export interface CollectorDeps {
   sources?: SourceRegistry;
   /** Events per second and burst per write key, unless its source sets its own. @default no limit */
   rateLimit?: { eventsPerSecond: number; burst: number };
+  /**
+   * Pseudonymisation, scrubbing, IP and consent (README "Privacy"); a source's own ipMode, keepIp and consent decide
+   * over these. @default IP per keepIp, no scrubbing, ids as sent, no consent required
+   */
+  privacy?: Partial<EventPrivacy>;
+  /** Serve HTTPS with this certificate and key (loadTlsFiles). @default plain HTTP */
+  https?: TlsFiles | null;
 }
 
 /** The error body every 4xx/5xx carries: which field, and why. */
@@ -35,6 +43,7 @@ interface ErrorBody {
   reason: string;
   accepted?: number;
   rejected?: EventRejection[];
+  refusedForConsent?: number;
 }
 
 export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
@@ -66,10 +75,30 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
     labelNames: ['source'],
     registers: [deps.registry],
   });
+  const withoutConsent = new Counter({
+    name: 'telltale_collector_events_without_consent_total',
+    help: 'Events whose context.consent did not grant the categories their source requires: refused (never written) or stripped (written without ids), by source',
+    labelNames: ['source', 'action'],
+    registers: [deps.registry],
+  });
   const sources = deps.sources ?? new SourceRegistry([]);
+
+  /** The privacy rules of a source's events: its own IP policy and consent, else the collector's. */
+  function privacyOf(source: Source): EventPrivacy {
+    const ipMode: IpMode =
+      source.ipMode ?? (source.keepIp != null ? (source.keepIp ? 'keep' : 'drop') : (deps.privacy?.ipMode ?? (deps.keepIp ? 'keep' : 'drop')));
+    return {
+      ipMode,
+      scrub: deps.privacy?.scrub ?? NO_SCRUB_RULES,
+      pseudonymiser: deps.privacy?.pseudonymiser ?? null,
+      consent: source.consent !== undefined ? source.consent : (deps.privacy?.consent ?? null),
+    };
+  }
   const rateLimiter = new RateLimiter();
 
-  const app = Fastify({ bodyLimit: deps.maxBodyBytes, logger: false, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' });
+  const options = { bodyLimit: deps.maxBodyBytes, logger: false, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' } as const;
+  // TRICKY: fastify types an HTTPS instance apart; the routes and hooks below are the same on both.
+  const app = deps.https ? (Fastify({ ...options, https: deps.https }) as unknown as FastifyInstance) : Fastify(options);
   const routes: RegisteredRoute[] = [];
   registered.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -220,15 +249,20 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
       } satisfies ErrorBody);
     }
     const receivedAt = Date.now();
+    const privacy = privacyOf(source);
+    // Refused events are also kept, with the reason, for whoever operates the pipeline: as privacy would write them.
+    const deadLetter = (rejections: EventRejection[]): Promise<void> =>
+      rejections.length === 0 ? Promise.resolve() : deps.deadLetters.publish(rejections.map((r) => refusedItem(redactedItem(items[r.index], privacy), r)));
     const batch = validateEvents(items, {
       receivedAt,
-      keepIp: source.keepIp ?? deps.keepIp,
+      keepIp: privacy.ipMode !== 'drop',
+      privacy,
       source: source.name,
       batchSentAt: envelope.sentAt,
       batchContext: envelope.context,
     });
     // validateEvents keeps the order of the items, each one an event or a rejection: event i is item itemIndexOf[i].
-    const invalidItems = new Set(batch.rejected.map((r) => r.index));
+    const invalidItems = new Set([...batch.rejected, ...batch.refusedForConsent].map((r) => r.index));
     const itemIndexOf = items.map((_, index) => index).filter((index) => !invalidItems.has(index));
     let tooLarge: EventRejection[];
     let oversizeAt = new Set<number>();
@@ -239,7 +273,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
           batch.events.map((e) => ({ key: partitionKeyOf(e), value: e })),
         ),
         // Refused events are also kept, with the reason, for whoever operates the pipeline.
-        batch.rejected.length === 0 ? Promise.resolve() : deps.deadLetters.publish(batch.rejected.map((r) => refusedItem(items, r))),
+        deadLetter(batch.rejected.filter((r) => !batch.notDeadLettered.has(r.index))),
       ]);
       // An event too large for events.raw can never be accepted, however often it is sent: refused like an invalid
       // one (its neighbours are acknowledged), and kept in the dead-letter topic (cut to fit) with the reason.
@@ -248,7 +282,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
         const event = batch.events[o.index]!;
         return { index: itemIndexOf[o.index]!, messageId: event.messageId, field: largestField(event), reason: o.reason };
       });
-      if (tooLarge.length > 0) await deps.deadLetters.publish(tooLarge.map((r) => refusedItem(items, r)));
+      await deadLetter(tooLarge);
     } catch (err) {
       deps.logger.error({ err, events: batch.events.length }, 'broker did not acknowledge; client should retry');
       return reply
@@ -257,6 +291,10 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
         .send({ error: 'unavailable', field: null, reason: 'event log unavailable, retry with the same messageIds' } satisfies ErrorBody);
     }
     const acceptedEvents = batch.events.length - tooLarge.length;
+    // Counted only now: a 503 above is retried, and the retry would count them again.
+    if (batch.refusedForConsent.length > 0) withoutConsent.inc({ source: source.name, action: 'refused' }, batch.refusedForConsent.length);
+    if (batch.strippedForConsent > 0) withoutConsent.inc({ source: source.name, action: 'stripped' }, batch.strippedForConsent);
+    const consentNote = batch.refusedForConsent.length > 0 ? { refusedForConsent: batch.refusedForConsent.length } : {};
     const acceptedByType = new Map<string, number>();
     for (const [i, e] of batch.events.entries()) {
       if (!oversizeAt.has(i)) acceptedByType.set(e.type, (acceptedByType.get(e.type) ?? 0) + 1);
@@ -273,9 +311,12 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
         reason: first.reason,
         accepted: acceptedEvents,
         rejected: refused,
+        ...consentNote,
       } satisfies ErrorBody);
     }
-    return reply.code(200).send({ success: true, accepted: acceptedEvents });
+    // NOTE: events refused for want of consent are answered 200 all the same, as Segment drops them silently: a
+    // client cannot change the answer by sending again, so it must not be told to retry.
+    return reply.code(200).send({ success: true, accepted: acceptedEvents, ...consentNote });
   }
 
   app.get('/openapi.json', async () => openApiDocument);
@@ -349,11 +390,11 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
 /** Past this many bytes of a body already refused as too large, the connection is cut rather than drained. */
 const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
-/** A refused item as a dead letter: the JSON as received, with why. */
-function refusedItem(items: unknown[], r: EventRejection): Rejection {
+/** A refused item as a dead letter: the JSON as received (after redactedItem), with why. */
+function refusedItem(item: unknown, r: EventRejection): Rejection {
   let payload: string;
   try {
-    payload = JSON.stringify(items[r.index]) ?? 'null';
+    payload = JSON.stringify(item) ?? 'null';
   } catch {
     // Nested too deep for the serialiser (which is why it was refused): the reason says what it was.
     payload = 'null';

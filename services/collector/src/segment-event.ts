@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RawEvent } from '@telltale/contracts';
+import {
+  consentGranted,
+  pseudonymiseTraitIds,
+  truncateIp,
+  unlinkedAnonymousId,
+  withoutKeys,
+  withoutPath,
+  type ConsentPolicy,
+  type IpMode,
+  type Pseudonymiser,
+  type ScrubRules,
+} from './event-privacy';
 
 // The Segment spec's common fields (https://segment.com/docs/connections/spec/common/), as analytics.js and the
 // server SDKs send them. Unknown top-level fields are ignored, as Segment does.
@@ -110,11 +122,29 @@ export interface EventRejection {
 export interface ValidatedBatch {
   events: RawEvent[];
   rejected: EventRejection[];
+  /** Items whose consent did not grant the source's categories and that were not written (mode refuse, or strip for identify, group and alias). */
+  refusedForConsent: { index: number; messageId: string | null }[];
+  /** Events written without their identifiers for want of consent (mode strip). */
+  strippedForConsent: number;
+  /** Indexes of rejected items that must not be dead-lettered either: their consent was not granted. */
+  notDeadLettered: Set<number>;
+}
+
+/** What a source's events go through before Kafka (README "Privacy"); resolved per source by the server. */
+export interface EventPrivacy {
+  ipMode: IpMode;
+  scrub: ScrubRules;
+  /** null: ids are written as sent. */
+  pseudonymiser: Pseudonymiser | null;
+  /** null: no consent required. */
+  consent: ConsentPolicy | null;
 }
 
 export interface NormaliseOptions {
   receivedAt: number;
   keepIp: boolean;
+  /** Privacy rules; when given, its ipMode decides over keepIp. @default IP per keepIp, nothing else changed */
+  privacy?: EventPrivacy;
   /** The name of the source whose write key the request carried (RawEvent.source). */
   source: string;
   /** Batch-level fields applied to every event that lacks them (Segment semantics). */
@@ -124,27 +154,46 @@ export interface NormaliseOptions {
 
 /** Validates each event on its own: one bad event never costs the good ones around it. */
 export function validateEvents(items: unknown[], opts: NormaliseOptions): ValidatedBatch {
-  const events: RawEvent[] = [];
-  const rejected: EventRejection[] = [];
+  const batch: ValidatedBatch = { events: [], rejected: [], refusedForConsent: [], strippedForConsent: 0, notDeadLettered: new Set() };
+  const consent = opts.privacy?.consent ?? null;
   items.forEach((item, index) => {
+    // Consent first, on the context as sent: an event the person did not consent to is neither stored nor
+    // dead-lettered, valid or not.
+    const granted = consent === null || consentGranted({ ...opts.batchContext, ...contextOf(item) }, consent.categories);
+    if (!granted && (consent!.mode === 'refuse' || !STRIPPABLE.has((item as { type?: unknown }).type))) {
+      batch.refusedForConsent.push({ index, messageId: messageIdOf(item) });
+      return;
+    }
     // The common case (a well-formed event) skips zod, which costs ~10× more per event; anything the fast check is
     // not sure of goes through zod, so every refusal still carries zod's field and reason.
-    const valid = plainValidEvent(item);
-    if (valid !== undefined) {
-      events.push(toRawEvent(valid, opts));
-      return;
+    let valid: SegmentEventFields | undefined = plainValidEvent(item);
+    if (valid === undefined) {
+      const parsed = segmentEvent.safeParse(item);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        batch.rejected.push({ index, messageId: messageIdOf(item), field: fieldName(issue.path), reason: issue.message });
+        if (!granted) batch.notDeadLettered.add(index);
+        return;
+      }
+      valid = parsed.data;
     }
-    const parsed = segmentEvent.safeParse(item);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const sentId = (item as { messageId?: unknown } | null)?.messageId;
-      const messageId = typeof sentId === 'string' ? sentId.slice(0, 256) : null;
-      rejected.push({ index, messageId, field: fieldName(issue.path), reason: issue.message });
-      return;
-    }
-    events.push(toRawEvent(parsed.data, opts));
+    if (!granted) batch.strippedForConsent++;
+    batch.events.push(toRawEvent(valid, opts, !granted));
   });
-  return { events, rejected };
+  return batch;
+}
+
+/** Calls that only link ids (identify, group, alias) have nothing left once their ids are stripped: refused instead. */
+const STRIPPABLE = new Set<unknown>(['track', 'page', 'screen']);
+
+function contextOf(item: unknown): Record<string, unknown> {
+  const context = (item as { context?: unknown } | null)?.context;
+  return typeof context === 'object' && context !== null && !Array.isArray(context) ? (context as Record<string, unknown>) : {};
+}
+
+function messageIdOf(item: unknown): string | null {
+  const sentId = (item as { messageId?: unknown } | null)?.messageId;
+  return typeof sentId === 'string' ? sentId.slice(0, 256) : null;
 }
 
 type SegmentEventFields = z.infer<typeof segmentEvent>;
@@ -243,25 +292,53 @@ function isPlainJsonObject(root: unknown): boolean {
   return true;
 }
 
-function toRawEvent(e: SegmentEventFields, opts: NormaliseOptions): RawEvent {
-  const context: Record<string, unknown> = { ...opts.batchContext, ...e.context };
-  // Privacy: IP addresses are personal data; keep them only when the operator asked for it.
-  if (!opts.keepIp) delete context.ip;
+function toRawEvent(e: SegmentEventFields, opts: NormaliseOptions, stripIds = false): RawEvent {
+  const privacy = opts.privacy;
+  let context: Record<string, unknown> = { ...opts.batchContext, ...e.context };
+  // Privacy: IP addresses are personal data; keep them (whole or cut to the network) only when the operator asked.
+  const ipMode = stripIds ? 'drop' : (privacy?.ipMode ?? (opts.keepIp ? 'keep' : 'drop'));
+  if (ipMode === 'drop') delete context.ip;
+  else if (ipMode === 'truncate' && 'ip' in context) {
+    const network = truncateIp(context.ip);
+    if (network === null) delete context.ip;
+    else context.ip = network;
+  }
+  let traits = e.traits;
+  let eventProperties = e.properties;
+  if (privacy) {
+    const { scrub } = privacy;
+    // Traits are scrubbed by both lists; properties only by the keys meant anywhere (a product's name stays).
+    const traitKeys = scrub.traitsOnly.size === 0 ? scrub.anywhere : new Set([...scrub.anywhere, ...scrub.traitsOnly]);
+    if (traits) traits = withoutKeys(traits, traitKeys);
+    if (eventProperties) eventProperties = withoutKeys(eventProperties, scrub.anywhere);
+    if (isObject(context.traits)) context = { ...context, traits: withoutKeys(context.traits, traitKeys) };
+  }
+  if (stripIds) delete context.traits;
+  const p = stripIds ? null : (privacy?.pseudonymiser ?? null);
+  if (p && isObject(context.traits)) context.traits = pseudonymiseTraitIds(context.traits, p);
   // identify and group carry traits; group and alias their id links, which RawEvent has no field for.
-  const properties =
+  let properties: Record<string, unknown> =
     e.type === 'identify'
-      ? { ...e.traits, ...e.properties }
+      ? { ...traits, ...eventProperties }
       : e.type === 'group'
-        ? { ...e.traits, ...e.properties, groupId: e.groupId }
+        ? { ...traits, ...eventProperties, groupId: e.groupId }
         : e.type === 'alias'
-          ? { ...e.properties, previousId: e.previousId }
-          : (e.properties ?? {});
+          ? { ...eventProperties, previousId: p && e.previousId !== undefined ? p.id(e.previousId) : e.previousId }
+          : (eventProperties ?? {});
+  // An identify's traits describe the user: an id among them is the user's id, and is hashed like it.
+  if (p && e.type === 'identify') properties = pseudonymiseTraitIds(properties, p);
+  for (const { root, path } of privacy?.scrub.paths ?? []) {
+    if (root === 'properties') properties = withoutPath(properties, path);
+    else context = withoutPath(context, path);
+  }
+  const messageId = e.messageId ?? randomUUID();
+  const id = (value: string | null | undefined) => (value == null ? null : p ? p.id(value) : value);
   return {
-    messageId: e.messageId ?? randomUUID(),
+    messageId,
     type: e.type,
     event: e.event ?? e.name ?? null,
-    userId: e.userId ?? null,
-    anonymousId: e.anonymousId ?? null,
+    userId: stripIds ? null : id(e.userId),
+    anonymousId: stripIds ? unlinkedAnonymousId(opts.source, messageId) : id(e.anonymousId),
     timestamp: e.timestamp ?? opts.receivedAt,
     sentAt: e.sentAt ?? opts.batchSentAt ?? null,
     receivedAt: opts.receivedAt,
@@ -269,6 +346,37 @@ function toRawEvent(e: SegmentEventFields, opts: NormaliseOptions): RawEvent {
     context: JSON.stringify(context),
     source: opts.source,
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A refused item as it may be dead-lettered: with its ids hashed, its scrubbed keys and its IP removed, as the event
+ * would have been written. Best effort on what could not be read as an event: only the Segment fields are known.
+ * Items nested too deep to walk come back as null (their dead letter carries the reason only).
+ */
+export function redactedItem(item: unknown, privacy: EventPrivacy | undefined): unknown {
+  if (!privacy || !isObject(item)) return item;
+  try {
+    const p = privacy.pseudonymiser;
+    const keys = new Set([...privacy.scrub.anywhere, ...privacy.scrub.traitsOnly]);
+    const out: Record<string, unknown> = withoutKeys({ ...item }, keys);
+    for (const field of ['userId', 'anonymousId', 'previousId'] as const) {
+      const value = out[field];
+      if (p && (typeof value === 'string' || typeof value === 'number')) out[field] = p.id(String(value).trim());
+    }
+    if (p && isObject(out.traits)) out.traits = pseudonymiseTraitIds(out.traits, p);
+    if (p && isObject(out.context) && isObject(out.context.traits)) out.context = { ...out.context, traits: pseudonymiseTraitIds(out.context.traits, p) };
+    if (isObject(out.context) && privacy.ipMode !== 'keep') {
+      const { ip: _ip, ...context } = out.context;
+      out.context = context;
+    }
+    return out;
+  } catch {
+    return null;
+  }
 }
 
 /** A zod issue's path as a field name; a path through keys nobody could read is cut short. */
