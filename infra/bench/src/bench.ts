@@ -1,6 +1,6 @@
 // pnpm bench: each design choice measured next to its baseline in the same run, reported as a ratio.
 // Absolute numbers depend on the machine (2 shared cores here); ratios are what to compare across runs.
-// `pnpm bench` runs every scenario but e2e, load-driver, history and prediction-api; `pnpm bench ml` (or codec, collector-linger, e2e,
+// `pnpm bench` runs every scenario but e2e, load-driver, history, prediction-api and queries; `pnpm bench ml` (or codec, collector-linger, e2e,
 // history) only those named.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { benchKafkajsFastPaths } from './kafkajs-fast-paths.bench';
 import { benchLoadDriver } from './load-driver.bench';
 import { benchMl } from './ml.bench';
 import { benchPredictionApi } from './prediction-api.bench';
+import { benchQueryScaling } from './query-scaling.bench';
 
 const SCENARIOS: Record<string, () => unknown> = {
   codec: benchCodec,
@@ -27,8 +28,10 @@ const SCENARIOS: Record<string, () => unknown> = {
   history: benchHistoryScaling,
   // The query API's GET /v1/users/{id}/prediction at 500 requests/s beside `pnpm start`'s traffic: only when named.
   'prediction-api': benchPredictionApi,
+  // The analytics queries of the API and the CLI at 1M and 10M events of history: minutes, only when named.
+  queries: benchQueryScaling,
 };
-const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver', 'history', 'prediction-api']);
+const ONLY_WHEN_NAMED = new Set(['e2e', 'load-driver', 'history', 'prediction-api', 'queries']);
 
 async function main(): Promise<void> {
   const asked = process.argv.slice(2);
