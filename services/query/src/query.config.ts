@@ -24,6 +24,9 @@ export const queryEnv = {
   PORT: env.port(8070),
   /** @default 0.0.0.0 */
   HOST: env.string('0.0.0.0'),
+  /** PEM certificate (chain) and key files: both set, the API serves HTTPS only (loadTlsFiles). @default unset: plain HTTP */
+  QUERY_TLS_CERT_FILE: env.optionalString(),
+  QUERY_TLS_KEY_FILE: env.optionalString(),
   /**
    * Read keys, comma-separated `key:name` pairs (a key of at least 8 characters; the name in lowercase). Required: the
    * API answers 401 without one of them. Distinct from the collector's write keys: a write key reads nothing here, a

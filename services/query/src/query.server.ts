@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { QueryInputError, personParams, type Analytics, type PredictionAnswer } from '@telltale/queries';
-import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry } from '@telltale/runtime';
+import { Counter, Histogram, handleAdminRequest, type HealthCheck, type Logger, type Registry, type TlsFiles } from '@telltale/runtime';
 import { openApiDocument } from './query.openapi';
 import type { ReadKeys } from './read-keys';
 
@@ -12,6 +12,8 @@ export interface QueryServerDeps {
   logger: Logger;
   registry: Registry;
   health: Record<string, HealthCheck>;
+  /** Serve HTTPS with this certificate and key (loadTlsFiles, QUERY_TLS_*). @default plain HTTP */
+  https?: TlsFiles | null;
 }
 
 /** The error body every 4xx/5xx carries: which field, and why. */
@@ -50,7 +52,9 @@ export function buildQueryServer(deps: QueryServerDeps): FastifyInstance {
   });
   const refused = new Counter({ name: 'telltale_query_refused_total', help: 'Requests refused before any query: unauthorized or rate limited', labelNames: ['reason'], registers });
 
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' });
+  const options = { logger: false, bodyLimit: 64 * 1024, onProtoPoisoning: 'remove', onConstructorPoisoning: 'remove' } as const;
+  // TRICKY: fastify types an HTTPS instance apart; the routes and hooks are the same on both.
+  const app = deps.https ? (Fastify({ ...options, https: deps.https }) as unknown as FastifyInstance) : Fastify(options);
   const routes: RegisteredRoute[] = [];
   registered.set(app, routes);
   app.addHook('onRoute', (route) => {

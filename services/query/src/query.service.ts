@@ -2,7 +2,7 @@ import { createClickHouseClient, settingsFromEnv, type ClickHouseClient } from '
 import { decodeExplanationHeader, PREDICTION_EXPLANATION_HEADER, topicsFor } from '@telltale/contracts';
 import { createKafkaClient, followTopic } from '@telltale/kafka';
 import { Analytics } from '@telltale/queries';
-import { Counter, Gauge, type Logger, type ServiceDefinition } from '@telltale/runtime';
+import { Counter, Gauge, loadTlsFiles, type Logger, type ServiceDefinition } from '@telltale/runtime';
 import { LatestPredictions } from './latest-predictions';
 import { loadQueryConfig, type QueryConfig } from './query.config';
 import { buildQueryServer } from './query.server';
@@ -65,7 +65,8 @@ export const queryService: ServiceDefinition<QueryConfig> = {
       closers.push(() => identityFollower.stop());
 
       const readKeys = new ReadKeys(config.QUERY_READ_KEYS, { perSecond: config.QUERY_RATE_LIMIT_PER_S, burst: config.QUERY_RATE_LIMIT_BURST });
-      const app = buildQueryServer({ analytics, predictions, readKeys, logger, registry, health });
+      const https = loadTlsFiles('QUERY', config.QUERY_TLS_CERT_FILE, config.QUERY_TLS_KEY_FILE);
+      const app = buildQueryServer({ analytics, predictions, readKeys, logger, registry, health, https });
       try {
         await app.listen({ port: config.PORT, host: config.HOST });
       } catch (err) {
