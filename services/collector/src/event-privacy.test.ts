@@ -14,6 +14,14 @@ describe('Pseudonymiser', () => {
     expect(new Pseudonymiser(`${SECRET}!`).id('u-42')).not.toBe(p.id('u-42'));
   });
 
+  it('gives the same pseudonym after its memory of recent ids was cleared', () => {
+    const p = new Pseudonymiser(SECRET, 2);
+    const first = p.id('a');
+    for (const id of ['b', 'c', 'd']) p.id(id);
+    expect(p.id('a')).toBe(first);
+    expect(p.id('a')).toBe(new Pseudonymiser(SECRET).id('a'));
+  });
+
   it('refuses a short secret', () => {
     expect(() => new Pseudonymiser('short')).toThrow(/32 characters/);
   });
