@@ -13,6 +13,8 @@ const freeJson = {
   description: `Free-form JSON: at most ${JSON_LIMITS.maxDepth} levels deep, strings and keys at most ${JSON_LIMITS.maxStringLength} characters.`,
 };
 const id = { oneOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'number' }] };
+/** Present when the source requires consent and some events did not grant it: they were not written (README "Privacy"). */
+const refusedForConsent = { type: 'integer', minimum: 1, description: 'events not written for want of the consent their source requires' };
 const time = { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'number', description: 'epoch milliseconds' }] };
 
 const ingestResponses = {
@@ -101,7 +103,7 @@ export const openApiDocument = {
         required: ['batch'],
         properties: { batch: { type: 'array', items: ref('Event') }, sentAt: time, context: freeJson, writeKey: { type: 'string' } },
       },
-      Accepted: { type: 'object', required: ['success', 'accepted'], properties: { success: { const: true }, accepted: { type: 'integer' } } },
+      Accepted: { type: 'object', required: ['success', 'accepted'], properties: { success: { const: true }, accepted: { type: 'integer' }, refusedForConsent } },
       Error: {
         type: 'object',
         required: ['error', 'reason'],
@@ -113,6 +115,7 @@ export const openApiDocument = {
         required: ['accepted', 'rejected'],
         properties: {
           accepted: { type: 'integer' },
+          refusedForConsent,
           rejected: {
             type: 'array',
             items: {
