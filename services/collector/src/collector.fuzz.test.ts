@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { unitCollector, type UnitCollector } from './collector.unit-harness';
+import { DEFAULT_SCRUB_KEYS, parseScrubKeys, Pseudonymiser } from './event-privacy';
 
 // Property-based: whatever arrives, the answer is never a 5xx and the process does not crash, and every valid
 // event of a batch is acknowledged whatever its neighbours are.
@@ -8,7 +9,12 @@ import { unitCollector, type UnitCollector } from './collector.unit-harness';
 let collector: UnitCollector;
 let url: string;
 beforeAll(async () => {
-  collector = unitCollector({ maxBatchEvents: 500, maxBodyBytes: 256 * 1024 });
+  // With every privacy rule that keeps valid events (hashing, scrubbing, IP truncation): they walk whatever arrives.
+  collector = unitCollector({
+    maxBatchEvents: 500,
+    maxBodyBytes: 256 * 1024,
+    privacy: { pseudonymiser: new Pseudonymiser('fuzz-secret-0123456789abcdef0123456789'), scrub: parseScrubKeys([...DEFAULT_SCRUB_KEYS, 'context.a.b']), ipMode: 'truncate' },
+  });
   await collector.app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(collector.app.server.address() as AddressInfo).port}`;
 });

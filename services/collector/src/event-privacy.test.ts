@@ -132,6 +132,13 @@ describe('validateEvents with privacy', () => {
     expect([...strip.notDeadLettered]).toEqual([2]);
   });
 
+  it('refuses items that are no events at all for want of consent, without looking further', () => {
+    for (const mode of ['refuse', 'strip'] as const) {
+      const batch = validateEvents([null, 7, 'x', []], { ...opts, privacy: { ...privacy, consent: { categories: ['Analytics'], mode } } });
+      expect(batch.refusedForConsent.map((r) => r.index)).toEqual([0, 1, 2, 3]);
+    }
+  });
+
   it('takes the consent from the batch context when the event has none', () => {
     const batch = validateEvents([{ type: 'page', anonymousId: 'a', messageId: 'm' }], {
       ...opts,

@@ -160,7 +160,7 @@ export function validateEvents(items: unknown[], opts: NormaliseOptions): Valida
     // Consent first, on the context as sent: an event the person did not consent to is neither stored nor
     // dead-lettered, valid or not.
     const granted = consent === null || consentGranted({ ...opts.batchContext, ...contextOf(item) }, consent.categories);
-    if (!granted && (consent!.mode === 'refuse' || !STRIPPABLE.has((item as { type?: unknown }).type))) {
+    if (!granted && (consent!.mode === 'refuse' || !STRIPPABLE.has((item as { type?: unknown } | null)?.type))) {
       batch.refusedForConsent.push({ index, messageId: messageIdOf(item) });
       return;
     }
