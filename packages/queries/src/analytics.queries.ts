@@ -75,25 +75,35 @@ const PERIOD_SQL = {
 
 /**
  * Persons first seen in [from, to), by cohort (the day or the Monday-started week of their first event), and how many
- * of each cohort were active in each period after: period 0 is the cohort's own. NOTE: first seen means over all
- * history, so this one reads every event's time (the person column only; section 3 of issue 17 would keep it as data
- * arrives).
+ * of each cohort were active in each period after: period 0 is the cohort's own. First seen comes from user_first_seen
+ * (migration 013: one row per user key, kept by a materialized view as events arrive), a person's being the earliest of
+ * their keys'; the activity side reads only the events from `from` to the end of the last period. So the cost follows
+ * the visitors and the window, not the whole history of events.
  */
 export function retentionQuery(p: Parsed<typeof retentionParams>): Query {
+  const unitDays = p.unit === 'day' ? 1 : 7;
+  // The last period of the last cohort ends (periods + 1) units after `to` (a week cohort starts up to 6 days earlier).
+  const until = p.to + (p.periods + 1) * unitDays * 86_400_000;
   return {
-    query: `WITH persons AS (${personEvents('1')})
-            SELECT toString(f.cohort) AS cohort, ${PERIOD_SQL[p.unit]} AS period, uniqExact(a.person) AS people
-            FROM persons AS a
+    query: `SELECT toString(f.cohort) AS cohort, ${PERIOD_SQL[p.unit]} AS period, uniqExact(a.person) AS people
+            FROM (${personEvents('e.event_time >= {from:DateTime64(3)} AND e.event_time < {until:DateTime64(3)}')}) AS a
             INNER JOIN
             (
                 SELECT person, ${COHORT_SQL[p.unit]} AS cohort
-                FROM (SELECT person, min(event_time) AS first_seen FROM persons GROUP BY person)
+                FROM
+                (
+                    SELECT if(ifNull(l.user_id, '') != '', l.user_id, k.user_key) AS person, min(k.first_seen) AS first_seen
+                    FROM (SELECT user_key, min(first_seen) AS first_seen FROM user_first_seen GROUP BY user_key) AS k
+                    LEFT JOIN (SELECT anonymous_id, argMin(user_id, first_linked) AS user_id FROM identities GROUP BY anonymous_id) AS l
+                      ON k.user_key = l.anonymous_id
+                    GROUP BY person
+                )
                 WHERE first_seen >= {from:DateTime64(3)} AND first_seen < {to:DateTime64(3)}
             ) AS f ON a.person = f.person
-            WHERE a.event_time >= {from:DateTime64(3)} AND period <= {periods:UInt32}
+            WHERE period <= {periods:UInt32}
             GROUP BY cohort, period
             ORDER BY cohort, period`,
-    query_params: { ...window(p), periods: p.periods },
+    query_params: { ...window(p), until: toClickHouseTime(until), periods: p.periods },
   };
 }
 
