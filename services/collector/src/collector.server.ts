@@ -282,7 +282,7 @@ export function buildCollectorServer(deps: CollectorDeps): FastifyInstance {
         const event = batch.events[o.index]!;
         return { index: itemIndexOf[o.index]!, messageId: event.messageId, field: largestField(event), reason: o.reason };
       });
-      await deadLetter(tooLarge);
+      await deadLetter(tooLarge.filter((r) => !batch.notDeadLettered.has(r.index)));
     } catch (err) {
       deps.logger.error({ err, events: batch.events.length }, 'broker did not acknowledge; client should retry');
       return reply

@@ -126,7 +126,7 @@ export interface ValidatedBatch {
   refusedForConsent: { index: number; messageId: string | null }[];
   /** Events written without their identifiers for want of consent (mode strip). */
   strippedForConsent: number;
-  /** Indexes of rejected items that must not be dead-lettered either: their consent was not granted. */
+  /** Indexes of items that must never be dead-lettered (invalid, or too large for Kafka): their consent was not granted. */
   notDeadLettered: Set<number>;
 }
 
@@ -177,7 +177,10 @@ export function validateEvents(items: unknown[], opts: NormaliseOptions): Valida
       }
       valid = parsed.data;
     }
-    if (!granted) batch.strippedForConsent++;
+    if (!granted) {
+      batch.strippedForConsent++;
+      batch.notDeadLettered.add(index);
+    }
     batch.events.push(toRawEvent(valid, opts, !granted));
   });
   return batch;
