@@ -37,7 +37,7 @@ export function renderComparison(baselineRevision: string, runs: ComparedRun[]):
     `# End to end, A/B (\`pnpm bench:e2e-ab ${baselineRevision}\`)`,
     '',
     `Runs one after the other on the same machine (${String(baseline.result.machine.cores)} cores, Node ${String(baseline.result.machine.node)}), the same steps: ` +
-      runs.map((r) => `${r.label} at ${r.result.at}`).join(', ') +
+      runs.map((r) => `${r.label} at ${r.result.at} (services on Node ${String(r.result.machine.servicesNode ?? r.result.machine.node)})`).join(', ') +
       `. The baseline is revision ${baselineRevision}. µs/event: CPU of every process \`pnpm start\` runs per accepted event (the bench's own, "${BENCH_PROCESS}", apart). ` +
       'Ratios are each run against the baseline (below 1: less). The load average at the end of each step says how much else the machine was doing.',
     '',

@@ -13,7 +13,7 @@ import { readMetricSum } from '@telltale/faults/src/service-metrics';
 import { ShopperEvents } from '@telltale/faults/src/shopper-events';
 import { StackHandle } from '@telltale/faults/src/stack-handle';
 import { createKafkaClient, ensureTopics } from '@telltale/kafka';
-import { REPO_ROOT } from '@telltale/local-stack';
+import { childNode, REPO_ROOT } from '@telltale/local-stack';
 import { createLogger } from '@telltale/runtime';
 import { collectorAlone, consumerPerformance, directInsert, producerPerformance, sinkAlone, type CollectorAlone, type DirectInsert, type SinkAlone, type ToolRun } from './ceilings';
 import { summariseCpuProfile, type ProfileSummary } from './cpu-profile-summary';
@@ -126,6 +126,8 @@ export async function benchE2e(): Promise<E2eResult> {
       // A model within a minute of the first labelled sessions; otherwise the services' defaults.
       TRAINER_LABEL_DELAY_S: '0',
       TRAINER_MIN_ROWS: '200',
+      // The node binary of the services (the stack handle passes no TELLTALE_* of this process on by itself).
+      ...(process.env.TELLTALE_NODE ? { TELLTALE_NODE: process.env.TELLTALE_NODE } : {}),
       ...profileEnv,
     },
   });
@@ -506,7 +508,9 @@ async function describeMachine(client: ClickHouseClient, loadAtStart: number[]):
     cpuModel: cpus[0]?.model,
     memoryGiB: round(os.totalmem() / 2 ** 30, 1),
     os: `${os.type()} ${os.release()}`,
+    // The bench's own node, and the services' (TELLTALE_NODE, else the same).
     node: process.version,
+    servicesNode: childNode().version,
     java: javaLine,
     kafka: kafkaVersion,
     clickhouse: `${clickhouseVersion} (chDB ${chdbVersion}, embedded behind infra/chdb-server)`,
