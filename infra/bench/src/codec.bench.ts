@@ -16,7 +16,8 @@ function sampleEvents(n: number): RawEvent[] {
   }));
 }
 
-function timeIt(fn: () => void, rounds: number): number {
+/** The median ms of `rounds` runs of `fn`, after one to warm up the JIT. */
+export function timeIt(fn: () => void, rounds: number): number {
   fn(); // warm up the JIT
   const samples: number[] = [];
   for (let r = 0; r < rounds; r++) {
