@@ -48,6 +48,8 @@ async function start(service: ServiceSource, extraEnv: Record<string, string> = 
       ENRICHER_GROUP_ID: testId('enricher'),
       SINK_GROUP_ID: testId('sink'),
       SCORER_GROUP_ID: testId('scorer'),
+      // The query API refuses to start without a read key (there is no open mode for reads).
+      QUERY_READ_KEYS: 'production-build-test:test',
       PORT: String(port),
       ADMIN_PORT: String(port),
       LOG_LEVEL: 'info',
